@@ -1,0 +1,30 @@
+"""`Authorization: Token <key>` with hashed, expiring, revocable, optionally read-only tokens."""
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+
+from yingdan.core import context
+
+
+class TokenAuthentication(authentication.TokenAuthentication):
+    keyword = "Token"
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None:
+            context.set_user(result[0])
+        return result
+
+    def authenticate_credentials(self, key):
+        from yingdan.org.models import ApiToken, hash_token
+
+        token = ApiToken.objects.select_related("user").filter(digest=hash_token(key)).first()
+        if token is None or not token.is_valid:
+            raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        now = timezone.now()
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+            type(token).objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user, token

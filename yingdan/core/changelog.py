@@ -1,0 +1,98 @@
+"""Field-level change recording for every BusinessModel, inside or outside HTTP requests.
+
+`core.signals` calls `record()` on post_save/post_delete and on m2m changes; the who/through-what comes from
+`core.context`. Code that writes with queryset.update() or bulk_create() must call `record()` itself
+(or `record_many()`), so nothing is written unaudited.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from . import context
+from .choices import ChangeAction
+
+
+def _plain(value):
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def tracked_fields(model) -> list[models.Field]:
+    exclude = set(getattr(model, "changelog_exclude", ())) | {"created_at", "updated_at"}
+    return [f for f in model._meta.concrete_fields if f.name not in exclude and not f.primary_key]
+
+
+def snapshot(instance) -> dict:
+    data = {}
+    for f in tracked_fields(type(instance)):
+        if f.attname not in instance.__dict__:
+            continue  # deferred field
+        value = instance.__dict__[f.attname]
+        if f.name == "custom_fields":
+            for key, v in (value or {}).items():
+                data[f"cf_{key}"] = _plain(v)
+        else:
+            data[f.name] = _plain(value)
+    return data
+
+
+def diff(before: dict, after: dict) -> dict:
+    changes = {}
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old != new:
+            changes[key] = [old, new]
+    return changes
+
+
+def record(instance, action: str, changes: dict | None = None):
+    from .models import ObjectChange
+
+    ctx = context.current()
+    user = ctx.user if getattr(ctx.user, "is_authenticated", False) else None
+    return ObjectChange.objects.create(
+        user=user,
+        user_name=(user.get_username() if user else "")[:150],
+        source=ctx.source,
+        request_id=ctx.request_id,
+        action=action,
+        content_type=ContentType.objects.get_for_model(type(instance)),
+        object_id=instance.pk,
+        object_repr=str(instance)[:200],
+        changes=changes or {},
+    )
+
+
+def on_saved(instance, created: bool) -> None:
+    after = snapshot(instance)
+    if created:
+        changes = {k: [None, v] for k, v in after.items() if v not in (None, "", [], {})}
+        record(instance, ChangeAction.CREATE, changes)
+    else:
+        before = getattr(instance, "_changelog_snapshot", {})
+        changes = diff(before, after) if before else {k: [None, v] for k, v in after.items()}
+        if changes:
+            record(instance, ChangeAction.UPDATE, changes)
+    instance._changelog_snapshot = after
+
+
+def on_deleted(instance) -> None:
+    before = getattr(instance, "_changelog_snapshot", None) or snapshot(instance)
+    record(instance, ChangeAction.DELETE, {k: [v, None] for k, v in before.items() if v not in (None, "", [], {})})
+
+
+def on_m2m(instance, field_name: str, before: list, after: list) -> None:
+    if sorted(before) != sorted(after):
+        record(instance, ChangeAction.UPDATE, {field_name: [sorted(before), sorted(after)]})

@@ -1,0 +1,54 @@
+"""The left navigation, built from what the user may view."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .permissions import get_permissions
+
+# (section, [(label, url name, module, icon)]) — later issues append their modules here.
+NAVIGATION = [
+    (_("Workbench"), [(_("Home"), "home", None, "home")]),
+    (
+        _("Customers"),
+        [
+            (_("Customers"), "customers:customer_list", "customers", "building"),
+            (_("Contacts"), "customers:contact_list", "contacts", "user"),
+        ],
+    ),
+    (
+        _("Organisation"),
+        [
+            (_("Users"), "org:user_list", "users", "users"),
+            (_("Departments"), "org:department_list", "departments", "tree"),
+            (_("Roles"), "org:role_list", "roles", "shield"),
+        ],
+    ),
+    (
+        _("Settings"),
+        [
+            (_("Custom fields"), "core:customfield_list", "settings", "sliders"),
+            (_("Lists"), "core:lookup_list", "settings", "list"),
+            (_("Change log"), "core:objectchange_list", "settings", "history"),
+        ],
+    ),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    perms = get_permissions(user)
+    sections = []
+    current = request.path
+    for title, items in NAVIGATION:
+        visible = []
+        for label, url_name, module, icon in items:
+            if module and not perms.has(module, "view"):
+                continue
+            url = reverse(url_name)
+            active = current == url or (url != "/" and current.startswith(url))
+            visible.append({"label": label, "url": url, "icon": icon, "active": active})
+        if visible:
+            sections.append({"title": title, "items": visible})
+    return {"nav_sections": sections, "user_perms": perms}

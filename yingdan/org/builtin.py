@@ -1,0 +1,60 @@
+"""The built-in roles. A data migration creates them; `ensure_builtin_roles()` is idempotent."""
+
+from yingdan.core.choices import DataScope
+
+ALL = ["view", "create", "edit", "delete", "import", "export", "transfer"]
+BUSINESS_MODULES = ["customers", "contacts"]  # later issues extend this list
+
+
+def _grant(actions, scope):
+    return {"actions": list(actions), "scope": scope}
+
+
+BUILTIN_ROLES = [
+    {
+        "code": "admin", "name": "系统管理员", "description": "System administrator: everything.",
+        "is_admin": True, "permissions": {},
+    },
+    {
+        "code": "director", "name": "销售总监", "description": "Head of sales: all company data.",
+        "permissions": {
+            **{m: _grant(ALL, DataScope.ALL) for m in BUSINESS_MODULES},
+            "users": _grant(["view"], DataScope.ALL),
+            "departments": _grant(["view"], DataScope.ALL),
+            "roles": _grant(["view"], DataScope.ALL),
+        },
+    },
+    {
+        "code": "manager", "name": "销售经理", "description": "Team manager: own department and below.",
+        "permissions": {
+            **{m: _grant(ALL, DataScope.DEPARTMENT_TREE) for m in BUSINESS_MODULES},
+            "users": _grant(["view"], DataScope.DEPARTMENT_TREE),
+            "departments": _grant(["view"], DataScope.ALL),
+        },
+    },
+    {
+        "code": "rep", "name": "销售代表", "description": "Sales rep: own customers.",
+        "permissions": {
+            **{m: _grant(["view", "create", "edit", "export"], DataScope.OWN) for m in BUSINESS_MODULES},
+            "users": _grant(["view"], DataScope.DEPARTMENT),
+            "departments": _grant(["view"], DataScope.ALL),
+        },
+    },
+    {
+        "code": "finance", "name": "财务", "description": "Finance: reads all customers; bank details later.",
+        "permissions": {
+            **{m: _grant(["view", "export"], DataScope.ALL) for m in BUSINESS_MODULES},
+            "users": _grant(["view"], DataScope.ALL),
+            "departments": _grant(["view"], DataScope.ALL),
+        },
+        "field_permissions": {"customers": {"owner": "read"}},
+    },
+]
+
+
+def ensure_builtin_roles(Role) -> None:
+    for spec in BUILTIN_ROLES:
+        defaults = {k: v for k, v in spec.items() if k != "code"}
+        role = Role.objects.filter(code=spec["code"], is_builtin=True).first()
+        if role is None:
+            Role.objects.create(code=spec["code"], is_builtin=True, **{"field_permissions": {}, "is_admin": False, **defaults})

@@ -1,0 +1,23 @@
+"""Test settings: the database comes from DATABASE_URL (SQLite by default), tasks run immediately."""
+
+import os
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F403
+from .base import HUEY
+
+DATA_DIR = Path(os.environ.get("YINGDAN_TEST_DATA_DIR") or tempfile.mkdtemp(prefix="yingdan-test-"))
+MEDIA_ROOT = DATA_DIR / "media"
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+HUEY = {**HUEY, "immediate": True, "huey_class": "huey.MemoryHuey"}
+HUEY.pop("filename", None)
+HUEY.pop("url", None)
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
