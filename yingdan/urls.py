@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 urlpatterns = [
+    path("", include("yingdan.urls_shell")),  # home, login/logout, account (no namespace)
+    path("", include("yingdan.urls_ops")),  # /healthz (no namespace)
     path("", include("yingdan.core.urls")),
     path("", include("yingdan.org.urls")),
     path("customers/", include("yingdan.customers.urls")),

@@ -1,2 +1,9 @@
+"""core URLs. Sub-modules are owned by different concerns: the UI shell (home, account), operations
+(healthz) and the generic admin pages (custom fields, lists, change log)."""
+
+from django.urls import include, path
+
 app_name = "core"
-urlpatterns: list = []
+urlpatterns = [
+    path("", include("yingdan.core.urls_admin")),
+]

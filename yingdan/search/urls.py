@@ -1,2 +1,11 @@
+from django.http import HttpResponse
+from django.urls import path
+
 app_name = "search"
-urlpatterns: list = []
+
+
+def _global(request):  # placeholder until the search app lands
+    return HttpResponse("")
+
+
+urlpatterns = [path("", _global, name="global")]
