@@ -1,6 +1,6 @@
 """The left navigation, built from what the user may view."""
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from .permissions import get_permissions
@@ -46,7 +46,10 @@ def navigation(request):
         for label, url_name, module, icon in items:
             if module and not perms.has(module, "view"):
                 continue
-            url = reverse(url_name)
+            try:
+                url = reverse(url_name)
+            except NoReverseMatch:  # module not installed yet
+                continue
             active = current == url or (url != "/" and current.startswith(url))
             visible.append({"label": label, "url": url, "icon": icon, "active": active})
         if visible:
