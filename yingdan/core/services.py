@@ -1,0 +1,54 @@
+"""Helpers every domain service uses: permission and scope checks inside the transaction, field
+permissions on writes, row locking that works on both databases."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
+
+from . import changelog
+from .choices import Action, FieldAccess
+from .exceptions import ObjectNotVisible
+from .permissions import get_permissions
+
+
+def require(actor, module: str, action: str) -> None:
+    if not get_permissions(actor).has(module, action):
+        raise PermissionDenied(_("You do not have permission to do this."))
+
+
+def lock_visible(actor, model, pk, action: str = Action.EDIT):
+    """Re-read the row inside the transaction, locked (PostgreSQL) and within the actor's scope for
+    `action`; out of scope is a 404. On SQLite, IMMEDIATE transactions already serialise writers."""
+    obj = model.objects.visible_to(actor, action).select_for_update().filter(pk=pk).first()
+    if obj is None:
+        raise ObjectNotVisible()
+    return obj
+
+
+def ensure_visible(actor, obj, action: str = Action.VIEW) -> None:
+    """After a write: the object must still be inside the actor's scope, or the transaction rolls back."""
+    if not type(obj).objects.visible_to(actor, action).filter(pk=obj.pk).exists():
+        raise PermissionDenied(_("After this change the record would be outside your data scope."))
+
+
+def changed_fields(obj) -> set[str]:
+    before = getattr(obj, "_changelog_snapshot", None)
+    after = changelog.snapshot(obj)
+    if before is None:
+        return {k for k, v in after.items() if v not in (None, "", [], {}, False)}
+    return set(changelog.diff(before, after))
+
+
+def check_field_permissions(actor, obj, *, allowed: set[str] = frozenset()) -> None:
+    """Refuse writes to fields that are read-only or hidden for the actor (custom fields as cf_KEY)."""
+    field_map = get_permissions(actor).field_map(type(obj).permission_module)
+    if not field_map:
+        return
+    errors = {}
+    for name in changed_fields(obj) - set(allowed):
+        level = field_map.get(name)
+        if level in (FieldAccess.READ, FieldAccess.HIDDEN):
+            errors[name] = [_("You may not change this field.")]
+    if errors:
+        raise ValidationError(errors)
