@@ -3,11 +3,11 @@
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
 from . import changelog
-from .models import BusinessModel
+from .models import ChangeLoggedModel
 
 
 def _is_business(sender) -> bool:
-    return isinstance(sender, type) and issubclass(sender, BusinessModel)
+    return isinstance(sender, type) and issubclass(sender, ChangeLoggedModel)
 
 
 def _saved(sender, instance, created, raw=False, **kwargs):
@@ -27,7 +27,7 @@ def _pre_delete(sender, instance, **kwargs):
 
 
 def _m2m(sender, instance, action, reverse, model, pk_set, **kwargs):
-    if reverse or not isinstance(instance, BusinessModel):
+    if reverse or not isinstance(instance, ChangeLoggedModel):
         return
     field = next(
         (f for f in type(instance)._meta.many_to_many if f.remote_field.through is sender), None

@@ -89,8 +89,6 @@ class Customer(SearchKeysMixin, CustomFieldsMixin, OwnedModel):
     def __str__(self):
         return self.name
 
-    def get_absolute_url(self):
-        return reverse("customers:customer_detail", args=[self.pk])
 
     def clean(self):
         super().clean()
@@ -107,6 +105,9 @@ class Customer(SearchKeysMixin, CustomFieldsMixin, OwnedModel):
         if not self.credit_code:
             self.credit_code = None
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("customers:customer_detail", args=[self.pk])
 
 
 class ContactQuerySet(models.QuerySet):
@@ -138,8 +139,6 @@ class Contact(SearchKeysMixin, CustomFieldsMixin, BusinessModel):
     def __str__(self):
         return self.name
 
-    def get_absolute_url(self):
-        return reverse("customers:contact_detail", args=[self.pk])
 
     @classmethod
     def scope_q(cls, user, scope, prefix=""):
@@ -158,3 +157,6 @@ class Contact(SearchKeysMixin, CustomFieldsMixin, BusinessModel):
     def save(self, *args, **kwargs):
         self.refresh_search_keys()
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("customers:contact_detail", args=[self.pk])

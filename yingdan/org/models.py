@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yingdan.core.choices import DataScope
-from yingdan.core.models.base import ScopedQuerySet, department_ids_for
+from yingdan.core.models.base import ChangeLoggedModel, ScopedQuerySet, department_ids_for
 from yingdan.core.validators import normalize_phone, validate_mobile
 
 
@@ -22,11 +22,12 @@ class DepartmentQuerySet(ScopedQuerySet):
     pass
 
 
-class Department(models.Model):
+class Department(ChangeLoggedModel):
     """A node of the organisation tree. `path` ("/1/4/9/") is the materialised ancestry, kept by the
     services, so "department and sub-departments" is one indexed prefix match."""
 
     permission_module = "departments"
+    changelog_exclude = ("path", "depth")
 
     name = models.CharField(_("name"), max_length=100)
     parent = models.ForeignKey(
@@ -90,7 +91,7 @@ class RoleQuerySet(ScopedQuerySet):
     pass
 
 
-class Role(models.Model):
+class Role(ChangeLoggedModel):
     """A named permission set.
 
     permissions: {module: {"actions": [...], "scope": "own|department|department_tree|all"}}
@@ -141,8 +142,9 @@ class UserQuerySet(ScopedQuerySet):
     pass
 
 
-class User(AbstractUser):
+class User(ChangeLoggedModel, AbstractUser):
     permission_module = "users"
+    changelog_exclude = ("password", "last_login")
 
     name = models.CharField(_("full name"), max_length=50, blank=True, help_text=_("Chinese name shown everywhere, e.g. 张伟."))
     mobile = models.CharField(

@@ -1,4 +1,4 @@
-from .base import BusinessModel, BusinessQuerySet, OwnedModel, ScopedQuerySet  # noqa: F401
+from .base import BusinessModel, BusinessQuerySet, ChangeLoggedModel, OwnedModel, ScopedQuerySet  # noqa: F401
 from .changelog import ObjectChange  # noqa: F401
 from .customfields import CustomField, CustomFieldsMixin  # noqa: F401
 from .lookups import Lookup, Tag  # noqa: F401

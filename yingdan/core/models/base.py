@@ -47,12 +47,29 @@ def department_ids_for(user, scope: str) -> list[int]:
     return cached
 
 
-class BusinessModel(models.Model):
+class ChangeLoggedModel(models.Model):
+    """Records every create/update/delete in the change log (core.signals). Keeps a snapshot of the
+    values as loaded, so an update stores field-level before/after."""
+
+    # Fields never shown in change diffs (derived or secret columns).
+    changelog_exclude: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        from ..changelog import snapshot
+
+        instance._changelog_snapshot = snapshot(instance)
+        return instance
+
+
+class BusinessModel(ChangeLoggedModel):
     """Timestamps, creator, and the change log (recorded by core.signals for every subclass)."""
 
     permission_module: str = ""
-    # Fields never shown in change diffs (derived columns).
-    changelog_exclude: tuple[str, ...] = ()
 
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -74,17 +91,6 @@ class BusinessModel(models.Model):
     def scope_q(cls, user, scope: str, prefix: str = "") -> Q:
         """The filter for a non-'all' scope. Owned models override; unowned ones see all or nothing."""
         return Q()
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        from ..changelog import snapshot
-
-        instance._changelog_snapshot = snapshot(instance)
-        return instance
-
-    def get_absolute_url(self):  # pragma: no cover - overridden
-        return ""
 
 
 class OwnedModel(BusinessModel):

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..choices import CustomFieldType as T
 from ..validators import normalize_phone
+from .base import ChangeLoggedModel
 
 NAME_RE = r"^[a-z][a-z0-9_]{0,49}$"
 
@@ -31,7 +32,7 @@ class CustomFieldQuerySet(models.QuerySet):
         return self.filter(object_type=model._meta.label_lower, is_active=True).order_by("order", "id")
 
 
-class CustomField(models.Model):
+class CustomField(ChangeLoggedModel):
     object_type = models.CharField(_("object type"), max_length=100, db_index=True)
     name = models.CharField(
         _("key"), max_length=50, validators=[RegexValidator(NAME_RE, _("Use lower-case letters, digits and _; start with a letter."))],

@@ -2,6 +2,8 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .base import ChangeLoggedModel
+
 
 class LookupQuerySet(models.QuerySet):
     def of(self, kind: str):
@@ -11,7 +13,7 @@ class LookupQuerySet(models.QuerySet):
         return self.filter(is_active=True)
 
 
-class Lookup(models.Model):
+class Lookup(ChangeLoggedModel):
     """An admin-editable list entry: customer level, status, industry, source, and later kinds.
 
     Entries are deactivated rather than deleted while records use them (FKs are PROTECT).
@@ -46,7 +48,7 @@ class Lookup(models.Model):
         return self.name
 
 
-class Tag(models.Model):
+class Tag(ChangeLoggedModel):
     name = models.CharField(_("name"), max_length=50, unique=True)
     color = models.CharField(_("colour"), max_length=20, blank=True)
 
