@@ -96,3 +96,74 @@ def on_deleted(instance) -> None:
 def on_m2m(instance, field_name: str, before: list, after: list) -> None:
     if sorted(before) != sorted(after):
         record(instance, ChangeAction.UPDATE, {field_name: [sorted(before), sorted(after)]})
+
+
+def describe(changes_list) -> list[dict]:
+    """Rows for display: each change with [(label, before, after)], related ids resolved in bulk."""
+    from collections import defaultdict
+
+    from .models import CustomField
+
+    wanted: dict[type, set] = defaultdict(set)
+    models_by_ct = {}
+    for change in changes_list:
+        model = change.content_type.model_class()
+        models_by_ct[change.content_type_id] = model
+        if model is None:
+            continue
+        for key, pair in (change.changes or {}).items():
+            field = _field(model, key)
+            if field is not None and field.is_relation and field.related_model is not None:
+                for value in pair:
+                    for item in value if isinstance(value, list) else [value]:
+                        if isinstance(item, int):
+                            wanted[field.related_model].add(item)
+    resolved = {m: m._default_manager.in_bulk(list(ids)) for m, ids in wanted.items()}
+    cf_labels = {(d.object_type, d.name): d for d in CustomField.objects.all()}
+    out = []
+    for change in changes_list:
+        model = models_by_ct.get(change.content_type_id)
+        rows = []
+        for key, pair in sorted((change.changes or {}).items()):
+            before, after = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+            label = key
+            if model is not None:
+                field = _field(model, key)
+                if field is not None:
+                    label = field.verbose_name
+                    if field.is_relation and field.related_model in resolved:
+                        objs = resolved[field.related_model]
+                        before, after = (_resolve(v, objs) for v in (before, after))
+                elif key.startswith("cf_"):
+                    d = cf_labels.get((model._meta.label_lower, key[3:]))
+                    if d is not None:
+                        label = d.display_label
+                        before, after = d.display_value(before), d.display_value(after)
+            rows.append({"field": key, "label": label, "before": _text(before), "after": _text(after)})
+        out.append({"change": change, "rows": rows})
+    return out
+
+
+def _field(model, name):
+    try:
+        return model._meta.get_field(name)
+    except Exception:
+        return None
+
+
+def _resolve(value, objs):
+    if isinstance(value, list):
+        return "、".join(str(objs.get(v, v)) for v in value)
+    if isinstance(value, int) and value in objs:
+        return str(objs[value])
+    return value
+
+
+def _text(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)

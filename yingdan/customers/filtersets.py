@@ -1,0 +1,66 @@
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from yingdan.core.filtersets import BaseFilterSet
+from yingdan.core.models import Lookup, Tag
+from yingdan.core.text import normalize
+from yingdan.org.models import Department
+
+from .models import Contact, Customer
+
+
+def lookup_filter(kind, label):
+    return django_filters.ModelMultipleChoiceFilter(queryset=Lookup.objects.filter(kind=kind), label=label)
+
+
+def name_search(queryset, value: str):
+    """Fragment of the normalised name, pinyin prefix, initials prefix, or an exact phone/e-mail."""
+    value = value.strip()
+    norm = normalize(value)
+    if not norm:
+        return queryset
+    q = Q(search_name__contains=norm)
+    if norm.isascii() and norm.isalnum():
+        q |= Q(search_pinyin__startswith=norm) | Q(search_initials__startswith=norm)
+    digits = "".join(c for c in value if c.isdigit())
+    if len(digits) >= 7:
+        q |= Q(phone__contains=digits) if queryset.model is Customer else Q(mobile__contains=digits)
+    return queryset.filter(q)
+
+
+class CustomerFilterSet(BaseFilterSet):
+    level = lookup_filter("customer_level", _("Level"))
+    status = lookup_filter("customer_status", _("Status"))
+    industry = lookup_filter("industry", _("Industry"))
+    source = lookup_filter("customer_source", _("Source"))
+    owner = django_filters.ModelMultipleChoiceFilter(queryset=get_user_model().objects.all(), label=_("Owner"))
+    department = django_filters.ModelMultipleChoiceFilter(queryset=Department.objects.all(), label=_("Department"))
+    province = django_filters.CharFilter(lookup_expr="exact", label=_("Province"))
+    city = django_filters.CharFilter(lookup_expr="exact", label=_("City"))
+    tags = django_filters.ModelMultipleChoiceFilter(queryset=Tag.objects.all(), label=_("Tags"))
+    credit_code = django_filters.CharFilter(lookup_expr="exact", label=_("Credit code"))
+    created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label=_("Created from"))
+    created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("Created to"))
+
+    class Meta:
+        model = Customer
+        fields = ["q", "level", "status", "industry", "source", "owner", "department", "province", "city", "tags", "credit_code"]
+
+    def search(self, queryset, name, value):
+        return name_search(queryset, value)
+
+
+class ContactFilterSet(BaseFilterSet):
+    customer = django_filters.NumberFilter(field_name="customer_id", label=_("Customer"))
+    is_primary = django_filters.BooleanFilter(label=_("Primary contact"))
+    email = django_filters.CharFilter(lookup_expr="iexact", label=_("E-mail"))
+    mobile = django_filters.CharFilter(lookup_expr="exact", label=_("Mobile"))
+
+    class Meta:
+        model = Contact
+        fields = ["q", "customer", "is_primary", "email", "mobile"]
+
+    def search(self, queryset, name, value):
+        return name_search(queryset, value)

@@ -1,0 +1,84 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+from yingdan.core.forms import BusinessModelForm, style_widgets
+from yingdan.core.models import Lookup, Tag
+from yingdan.core.widgets import AutocompleteSelect
+
+from .models import Contact, Customer
+
+
+class CustomerForm(BusinessModelForm):
+    sections = [
+        (_("Basic information"), ["name", "short_name", "credit_code", "industry", "source", "level", "status", "tags"]),
+        (_("Contact information"), ["phone", "website", "province", "city", "district", "address"]),
+        (_("Ownership"), ["owner", "collaborators"]),
+        (_("Remarks"), ["remarks"]),
+    ]
+
+    class Meta:
+        model = Customer
+        fields = [
+            "name", "short_name", "credit_code", "industry", "source", "level", "status", "province", "city",
+            "district", "address", "website", "phone", "tags", "owner", "collaborators", "remarks",
+        ]
+        widgets = {"remarks": forms.Textarea(attrs={"rows": 3}), "tags": forms.SelectMultiple(attrs={"size": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        active_users = get_user_model().objects.filter(is_active=True).order_by("name")
+        for name in ("owner", "collaborators"):
+            if name in self.fields:
+                self.fields[name].queryset = active_users
+        if "owner" in self.fields:
+            self.fields["owner"].help_text = _("Leave empty to own it yourself. Assigning to someone else needs the transfer permission.")
+        if "tags" in self.fields:
+            self.fields["tags"].queryset = Tag.objects.all()
+        self.fields["name"].widget.attrs.update({"autofocus": True, "maxlength": 200})
+
+
+class ContactForm(BusinessModelForm):
+    sections = [
+        (_("Basic information"), ["name", "customer", "title", "is_primary", "birthday"]),
+        (_("Contact information"), ["mobile", "phone", "email", "wechat"]),
+        (_("Remarks"), ["remarks"]),
+    ]
+
+    class Meta:
+        model = Contact
+        fields = ["name", "customer", "title", "mobile", "phone", "email", "wechat", "is_primary", "birthday", "remarks"]
+        widgets = {"remarks": forms.Textarea(attrs={"rows": 3}), "birthday": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "customer" in self.fields and self.user is not None:
+            self.fields["customer"].queryset = Customer.objects.visible_to(self.user).only("id", "name")
+            self.fields["customer"].widget = AutocompleteSelect(reverse_lazy("customers:customer_autocomplete"))
+            self.fields["customer"].widget.choices = self.fields["customer"].choices
+
+
+class CustomerBulkEditForm(forms.Form):
+    level = forms.ModelChoiceField(Lookup.objects.filter(kind="customer_level", is_active=True), required=False, label=_("Level"))
+    status = forms.ModelChoiceField(Lookup.objects.filter(kind="customer_status", is_active=True), required=False, label=_("Status"))
+    industry = forms.ModelChoiceField(Lookup.objects.filter(kind="industry", is_active=True), required=False, label=_("Industry"))
+    source = forms.ModelChoiceField(Lookup.objects.filter(kind="customer_source", is_active=True), required=False, label=_("Source"))
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_widgets(self)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not any(cleaned.get(k) for k in self.fields):
+            raise forms.ValidationError(_("Choose at least one value to set."))
+        return cleaned
+
+
+class CustomerTransferForm(forms.Form):
+    owner = forms.ModelChoiceField(get_user_model().objects.filter(is_active=True), label=_("New owner"))
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_widgets(self)

@@ -1,0 +1,177 @@
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+
+from yingdan.core.choices import Action
+from yingdan.core.permissions import get_permissions
+from yingdan.core.views import generic
+
+from . import services
+from .filtersets import ContactFilterSet, CustomerFilterSet, name_search
+from .forms import ContactForm, CustomerBulkEditForm, CustomerForm, CustomerTransferForm
+from .models import Contact, Customer
+from .tables import ContactTable, CustomerTable
+
+CUSTOMER_RELATED = ("owner", "department", "level", "status", "industry", "source")
+
+
+# -- customers -----------------------------------------------------------------------------------------
+class CustomerListView(generic.ObjectListView):
+    model = Customer
+    queryset = Customer.objects.select_related(*CUSTOMER_RELATED).defer("remarks")
+    filterset = CustomerFilterSet
+    table = CustomerTable
+    add_url_name = "customers:customer_add"
+    bulk_actions = [
+        ("customers:customer_bulk_edit", _("Edit"), Action.EDIT),
+        ("customers:customer_bulk_transfer", _("Change owner"), Action.TRANSFER),
+        ("customers:customer_bulk_delete", _("Delete"), Action.DELETE),
+    ]
+
+
+class CustomerDetailView(generic.ObjectDetailView):
+    model = Customer
+    queryset = Customer.objects.select_related(*CUSTOMER_RELATED, "created_by")
+    template_name = "customers/customer_detail.html"
+    detail_sections = [
+        (_("Basic information"), ["name", "short_name", "credit_code", "industry", "source", "level", "status", "tags"]),
+        (_("Contact information"), ["phone", "website", "province", "city", "district", "address"]),
+        (_("Ownership"), ["owner", "department", "collaborators", "created_by", "created_at", "updated_at"]),
+        (_("Remarks"), ["remarks"]),
+    ]
+    tabs = [("contacts", _("Contacts"), "customers/_tab_contacts.html")]
+    edit_url_name = "customers:customer_edit"
+
+    def extra_context(self, obj):
+        perms = get_permissions(self.request.user)
+        return {
+            "edit_url": self.get_edit_url(obj),
+            "delete_url": reverse("customers:customer_delete", args=[obj.pk]) if perms.has("customers", Action.DELETE) else None,
+            "contact_count": obj.contacts.count(),
+            "can_add_contact": perms.has("contacts", Action.CREATE),
+        }
+
+    def tab_contacts(self, obj):
+        contacts = Contact.objects.visible_to(self.request.user).filter(customer=obj).order_by("-is_primary", "id")
+        return {"contacts": contacts}
+
+
+class CustomerEditView(generic.ObjectEditView):
+    model = Customer
+    form_class = CustomerForm
+
+    def save(self, form):
+        customer = form.instance
+        return services.save_customer(
+            self.request.user, customer,
+            collaborators=form.cleaned_data.get("collaborators") if "collaborators" in form.fields else None,
+            tags=form.cleaned_data.get("tags") if "tags" in form.fields else None,
+            custom_fields=form.custom_field_values(),
+        )
+
+
+class CustomerDeleteView(generic.ObjectDeleteView):
+    model = Customer
+    success_url_name = "customers:customer_list"
+
+    def delete(self, obj):
+        services.delete_customer(self.request.user, obj)
+
+
+class CustomerBulkEditView(generic.BulkActionView):
+    model = Customer
+    action = Action.EDIT
+    form_class = CustomerBulkEditForm
+    title = _("Edit customers")
+    success_url_name = "customers:customer_list"
+
+    def apply(self, ids, form):
+        values = {k: v for k, v in form.cleaned_data.items() if v}
+        return services.update_customers(self.request.user, ids, **values)
+
+
+class CustomerBulkTransferView(generic.BulkActionView):
+    model = Customer
+    action = Action.TRANSFER
+    form_class = CustomerTransferForm
+    title = _("Change owner")
+    success_url_name = "customers:customer_list"
+
+    def apply(self, ids, form):
+        return services.transfer_customers(self.request.user, ids, form.cleaned_data["owner"])
+
+
+class CustomerBulkDeleteView(generic.BulkActionView):
+    model = Customer
+    action = Action.DELETE
+    title = _("Delete customers")
+    success_url_name = "customers:customer_list"
+
+    def apply(self, ids, form):
+        return services.delete_customers(self.request.user, ids)
+
+
+class CustomerAutocompleteView(LoginRequiredMixin, View):
+    def get(self, request):
+        q = request.GET.get("q", "").strip()
+        results = []
+        if q:
+            results = name_search(Customer.objects.visible_to(request.user).only("id", "name"), q).order_by("-id")[:10]
+        return render(request, "generic/_autocomplete_results.html", {"results": results, "q": q})
+
+
+# -- contacts ------------------------------------------------------------------------------------------
+class ContactListView(generic.ObjectListView):
+    model = Contact
+    queryset = Contact.objects.select_related("customer").defer("remarks", "customer__remarks")
+    filterset = ContactFilterSet
+    table = ContactTable
+    add_url_name = "customers:contact_add"
+    bulk_actions = [("customers:contact_bulk_delete", _("Delete"), Action.DELETE)]
+
+
+class ContactDetailView(generic.ObjectDetailView):
+    model = Contact
+    queryset = Contact.objects.select_related("customer", "created_by")
+    detail_sections = [
+        (_("Basic information"), ["name", "customer", "title", "is_primary", "birthday"]),
+        (_("Contact information"), ["mobile", "phone", "email", "wechat"]),
+        (_("Remarks"), ["remarks", "created_by", "created_at", "updated_at"]),
+    ]
+
+    def extra_context(self, obj):
+        perms = get_permissions(self.request.user)
+        return {
+            "edit_url": self.get_edit_url(obj),
+            "delete_url": reverse("customers:contact_delete", args=[obj.pk]) if perms.has("contacts", Action.DELETE) else None,
+        }
+
+    edit_url_name = "customers:contact_edit"
+
+
+class ContactEditView(generic.ObjectEditView):
+    model = Contact
+    form_class = ContactForm
+
+    def save(self, form):
+        return services.save_contact(self.request.user, form.instance, custom_fields=form.custom_field_values())
+
+
+class ContactDeleteView(generic.ObjectDeleteView):
+    model = Contact
+    success_url_name = "customers:contact_list"
+
+    def delete(self, obj):
+        services.delete_contact(self.request.user, obj)
+
+
+class ContactBulkDeleteView(generic.BulkActionView):
+    model = Contact
+    action = Action.DELETE
+    title = _("Delete contacts")
+    success_url_name = "customers:contact_list"
+
+    def apply(self, ids, form):
+        return services.delete_contacts(self.request.user, ids)
