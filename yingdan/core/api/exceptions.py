@@ -5,11 +5,19 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _lazy("Other records still use this one; deactivate it instead, or remove those references first.")
+    default_code = "protected"
 
 
 def _flatten(detail):
@@ -22,13 +30,30 @@ def _flatten(detail):
     return [str(detail)]
 
 
+def django_errors_to_api(exc: DjangoValidationError) -> dict:
+    """Django ValidationError → DRF detail; `cf_<key>` keys are nested under `custom_fields`."""
+    if not hasattr(exc, "error_dict"):
+        return {"non_field_errors": exc.messages}
+    detail: dict = {}
+    for key, messages in exc.message_dict.items():
+        if key.startswith("cf_"):
+            detail.setdefault("custom_fields", {})[key[3:]] = messages
+        elif key == "__all__":
+            detail.setdefault("non_field_errors", []).extend(messages)
+        else:
+            detail[key] = messages
+    return detail
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
+        exc = exceptions.ValidationError(django_errors_to_api(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(_("Not found."))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, (ProtectedError, RestrictedError)):
+        exc = Conflict()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -43,4 +68,4 @@ def exception_handler(exc, context):
     return response
 
 
-__all__ = ["exception_handler", "status", "Response"]
+__all__ = ["exception_handler", "django_errors_to_api", "Conflict", "status", "Response"]

@@ -1,2 +1,10 @@
+from .changes import ObjectChangeViewSet
+from .customfields import CustomFieldViewSet
+from .lookups import LookupViewSet
+
+
 def register(router) -> None:
     """Register this app's viewsets on the /api/v1/ router."""
+    router.register("custom-fields", CustomFieldViewSet, basename="customfield")
+    router.register("lookups", LookupViewSet, basename="lookup")
+    router.register("changes", ObjectChangeViewSet, basename="objectchange")
