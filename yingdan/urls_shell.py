@@ -1,14 +1,14 @@
-from django.contrib.auth import views as auth_views
-from django.http import HttpResponse
+"""The UI shell: home (workbench), login/logout, own account and password (no namespace)."""
+
 from django.urls import path
 
-
-def _home(request):  # placeholder until the UI shell lands
-    return HttpResponse("Yingdan")
-
+from yingdan.core.views import shell
+from yingdan.org import auth_views
 
 urlpatterns = [
-    path("", _home, name="home"),
+    path("", shell.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", auth_views.account, name="account"),
+    path("account/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
 ]
