@@ -4,6 +4,7 @@ permissions on writes, row locking that works on both databases."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from . import changelog
@@ -52,3 +53,46 @@ def check_field_permissions(actor, obj, *, allowed: set[str] = frozenset()) -> N
             errors[name] = [_("You may not change this field.")]
     if errors:
         raise ValidationError(errors)
+
+
+# -- settings: custom fields and lists ----------------------------------------------------------------
+@transaction.atomic
+def save_custom_field(actor, definition):
+    """Create or update a custom-field definition. Key, object and type are fixed once created; options are
+    deactivated, never removed (stored values stay readable)."""
+    from . import registry
+
+    require(actor, "settings", Action.EDIT)
+    if definition.object_type not in registry.custom_field_models:
+        raise ValidationError({"object_type": [_("Custom fields cannot be added to this object.")]})
+    model = registry.custom_field_models[definition.object_type]
+    reserved = {f.name for f in model._meta.get_fields()}
+    if definition.name in reserved:
+        raise ValidationError({"name": [_("“%(key)s” is already a built-in field of this object.") % {"key": definition.name}]})
+    definition.full_clean()
+    definition.save()
+    return definition
+
+
+@transaction.atomic
+def set_custom_field_active(actor, definition, active: bool):
+    require(actor, "settings", Action.EDIT)
+    definition.is_active = active
+    definition.save(update_fields=["is_active", "updated_at"])
+    return definition
+
+
+@transaction.atomic
+def save_lookup(actor, lookup):
+    from . import registry
+
+    require(actor, "settings", Action.EDIT)
+    if lookup.kind not in registry.lookup_kinds:
+        raise ValidationError({"kind": [_("Unknown list.")]})
+    lookup.full_clean()
+    lookup.save()
+    if lookup.is_default:
+        for other in type(lookup).objects.filter(kind=lookup.kind, is_default=True).exclude(pk=lookup.pk):
+            other.is_default = False
+            other.save(update_fields=["is_default"])
+    return lookup

@@ -19,7 +19,6 @@ class CustomerTable(Table):
 
 
 class ContactTable(Table):
-    customer = Column(linkify=False, order_by="customer_id", render=None)
     customer_link = Column(_("Customer"), render=lambda c: c.customer, sortable=False)
 
     class Meta:

@@ -4,9 +4,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ..choices import ChangeAction, ChangeSource
+from .base import ScopedQuerySet
 
 
-class ObjectChangeQuerySet(models.QuerySet):
+class ObjectChangeQuerySet(ScopedQuerySet):
     def update(self, **kwargs):
         raise TypeError("The change log is append-only.")
 
@@ -35,6 +36,7 @@ class ObjectChange(models.Model):
     changes = models.JSONField(_("changes"), default=dict, blank=True)
 
     objects = ObjectChangeQuerySet.as_manager()
+    permission_module = "settings"
 
     class Meta:
         verbose_name = _("change record")
@@ -47,6 +49,15 @@ class ObjectChange(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} {self.object_repr}"
+
+    @classmethod
+    def scope_q(cls, user, scope, prefix=""):
+        return models.Q()
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("core:objectchange_detail", args=[self.pk])
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not kwargs.get("force_insert"):

@@ -22,12 +22,12 @@ from django.utils.translation import gettext_lazy as _
 
 from ..choices import CustomFieldType as T
 from ..validators import normalize_phone
-from .base import ChangeLoggedModel
+from .base import ChangeLoggedModel, ScopedQuerySet
 
 NAME_RE = r"^[a-z][a-z0-9_]{0,49}$"
 
 
-class CustomFieldQuerySet(models.QuerySet):
+class CustomFieldQuerySet(ScopedQuerySet):
     def for_model(self, model):
         return self.filter(object_type=model._meta.label_lower, is_active=True).order_by("order", "id")
 
@@ -62,6 +62,7 @@ class CustomField(ChangeLoggedModel):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = CustomFieldQuerySet.as_manager()
+    permission_module = "settings"
 
     class Meta:
         verbose_name = _("custom field")
@@ -76,6 +77,15 @@ class CustomField(ChangeLoggedModel):
 
     def __str__(self):
         return self.display_label
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("core:customfield_edit", args=[self.pk])
+
+    @classmethod
+    def scope_q(cls, user, scope, prefix=""):
+        return models.Q()
 
     @property
     def display_label(self) -> str:

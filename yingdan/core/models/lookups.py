@@ -2,10 +2,10 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from .base import ChangeLoggedModel
+from .base import ChangeLoggedModel, ScopedQuerySet
 
 
-class LookupQuerySet(models.QuerySet):
+class LookupQuerySet(ScopedQuerySet):
     def of(self, kind: str):
         return self.filter(kind=kind)
 
@@ -30,6 +30,7 @@ class Lookup(ChangeLoggedModel):
     extra = models.JSONField(_("settings"), default=dict, blank=True)
 
     objects = LookupQuerySet.as_manager()
+    permission_module = "settings"
 
     class Meta:
         verbose_name = _("list entry")
@@ -46,6 +47,15 @@ class Lookup(ChangeLoggedModel):
         if (get_language() or "").startswith("en") and self.name_en:
             return self.name_en
         return self.name
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("core:lookup_edit", args=[self.pk])
+
+    @classmethod
+    def scope_q(cls, user, scope, prefix=""):
+        return models.Q()
 
 
 class Tag(ChangeLoggedModel):
