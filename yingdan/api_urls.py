@@ -7,11 +7,13 @@ from rest_framework.routers import DefaultRouter
 from yingdan.core.api.urls import register as register_core
 from yingdan.customers.api.urls import register as register_customers
 from yingdan.org.api.urls import register as register_org
+from yingdan.search.api import register as register_search
 
 router = DefaultRouter()
 register_core(router)
 register_org(router)
 register_customers(router)
+register_search(router)
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -6,3 +6,13 @@ class SearchConfig(AppConfig):
     name = "yingdan.search"
     label = "search"
     verbose_name = _("Search")
+
+    def ready(self) -> None:
+        from yingdan.core import registry
+
+        from . import signals
+        from .services import default_providers
+
+        for provider in default_providers():
+            registry.register_search_provider(provider)
+        signals.connect()

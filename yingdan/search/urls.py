@@ -1,11 +1,7 @@
-from django.http import HttpResponse
 from django.urls import path
+
+from . import views
 
 app_name = "search"
 
-
-def _global(request):  # placeholder until the search app lands
-    return HttpResponse("")
-
-
-urlpatterns = [path("", _global, name="global")]
+urlpatterns = [path("", views.global_search, name="global")]

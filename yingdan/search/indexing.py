@@ -1,0 +1,45 @@
+"""Bulk (re)indexing: the search_reindex command and the scale-data generator use this path."""
+
+from __future__ import annotations
+
+from django.db import connections, transaction
+
+from .grams import gram_rows, insert_gram_rows
+from .models import SearchGram
+from .services import providers
+
+BATCH = 50_000
+
+
+def index_rows(kind: int, items, using: str = "default") -> int:
+    """Insert the grams of (object_id, search_name) pairs; the caller holds the transaction."""
+    rows = gram_rows(kind, items)
+    insert_gram_rows(rows, using=using)
+    return len(rows)
+
+
+def reindex(keys=None, using: str = "default", stdout=None):
+    """Drop and rebuild the grams of the chosen providers, in batches; yields (key, objects indexed)."""
+    for provider in providers():
+        if keys and provider.key not in keys:
+            continue
+        with transaction.atomic(using=using):
+            SearchGram.objects.using(using).filter(kind=provider.kind).delete()
+        count = 0
+        last = 0
+        while True:
+            with transaction.atomic(using=using):
+                batch = list(
+                    provider.model._base_manager.using(using).filter(pk__gt=last).order_by("pk").values_list("pk", "search_name")[:BATCH]
+                )
+                if not batch:
+                    break
+                index_rows(provider.kind, batch, using=using)
+            count += len(batch)
+            last = batch[-1][0]
+            if stdout is not None and count % (BATCH * 10) == 0:
+                stdout.write(f"  {provider.key}: {count}…")
+        if connections[using].vendor == "postgresql":
+            with connections[using].cursor() as cursor:
+                cursor.execute(f'ANALYZE "{SearchGram._meta.db_table}"')
+        yield provider.key, count

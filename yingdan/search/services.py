@@ -1,0 +1,88 @@
+"""Global search: `search(user, q)` over every registered provider, restricted by `visible_to(user, "view")`.
+
+How one criterion runs (see providers.py): each candidate source is an index range; its size is counted up to
+CANDIDATE_LIMIT. The first source under the bound drives the query (`pk IN (source)` — at most that many
+primary-key lookups, then the exact `verify` filter and the scope); if every source is over the bound the
+matches are dense, and the visible objects are scanned newest first with `verify` until `limit` are found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from yingdan.core import registry
+from yingdan.core.permissions import get_permissions
+from yingdan.core.text import normalize
+
+from .providers import ContactSearchProvider, CustomerSearchProvider, Query, SearchHit, SearchProvider
+
+CANDIDATE_LIMIT = 5000
+MAX_QUERY_LENGTH = 100
+
+
+@dataclass
+class ResultGroup:
+    key: str
+    label: object
+    hits: list[SearchHit] = field(default_factory=list)
+    more: bool = False
+
+
+def default_providers() -> list[SearchProvider]:
+    return [CustomerSearchProvider(), ContactSearchProvider()]
+
+
+def providers() -> list[SearchProvider]:
+    return sorted(registry.search_providers, key=lambda p: p.kind)
+
+
+def _driving_source(criterion):
+    """The first candidate source with at most CANDIDATE_LIMIT rows; None when all are large; [] when one is empty."""
+    for source in criterion.sources:
+        n = source[: CANDIDATE_LIMIT + 1].count()
+        if n == 0:
+            return []
+        if n <= CANDIDATE_LIMIT:
+            return source
+    return None
+
+
+def run_criterion(provider: SearchProvider, user, criterion, limit: int) -> list:
+    source = _driving_source(criterion)
+    if source == []:
+        return []
+    qs = provider.visible(user).filter(criterion.verify)
+    if source is not None:
+        qs = qs.filter(pk__in=source)
+    return list(qs.order_by("-pk")[:limit])
+
+
+def search_provider(provider: SearchProvider, user, q: Query, limit: int) -> ResultGroup:
+    group = ResultGroup(key=provider.key, label=provider.label)
+    found: dict[int, SearchHit] = {}
+    for criterion in provider.criteria(q):
+        for obj in run_criterion(provider, user, criterion, limit + 1):
+            if obj.pk not in found:
+                found[obj.pk] = provider.hit(obj, q, criterion.field)
+    hits = sorted(found.values(), key=lambda h: (h.rank, -h.obj.pk))
+    group.hits = hits[:limit]
+    group.more = len(hits) > limit
+    return group
+
+
+def search(user, q: str, *, limit: int = 20, kinds: list[str] | None = None) -> list[ResultGroup]:
+    """Grouped results (one group per provider the user may view, in provider order), best first."""
+    raw = (q or "").strip()[:MAX_QUERY_LENGTH]
+    norm = normalize(raw)
+    if not norm and "@" not in raw:
+        return []
+    query = Query.parse(raw, norm)
+    perms = get_permissions(user)
+    groups = []
+    for provider in providers():
+        if kinds and provider.key not in kinds:
+            continue
+        if not perms.has(provider.permission_module, "view"):
+            continue
+        groups.append(search_provider(provider, user, query, limit))
+    return groups

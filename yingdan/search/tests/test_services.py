@@ -1,0 +1,116 @@
+import pytest
+
+from yingdan.core.tests.factories import make_customer, make_user
+from yingdan.search import services
+from yingdan.search.services import search
+
+pytestmark = pytest.mark.django_db
+
+
+def found(user, q, key):
+    groups = {g.key: g for g in search(user, q)}
+    return {hit.obj.pk for hit in groups[key].hits} if key in groups else set()
+
+
+def names(user, q, key):
+    groups = {g.key: g for g in search(user, q)}
+    return sorted(hit.title for hit in groups[key].hits) if key in groups else []
+
+
+def test_pinyin_initials_prefix(org, data):
+    rep = org["rep_east"]
+    assert names(rep, "txkj", "customers") == ["腾讯科技"]
+    assert names(rep, "TX", "customers") == ["腾讯科技"]
+    assert names(rep, "kj", "customers") == []  # a prefix, not a substring of the initials
+
+
+def test_full_pinyin_prefix(org, data):
+    rep = org["rep_east"]
+    assert names(rep, "tengxun", "customers") == ["腾讯科技"]
+    assert names(rep, "TengXunKeJi", "customers") == ["腾讯科技"]
+    assert names(rep, "huawei", "customers") == ["华为科技有限公司"]
+    assert names(rep, "wangwei", "contacts") == ["王伟", "王伟明"]
+
+
+def test_one_character_fragment_anywhere_in_the_name(org, data):
+    rep = org["rep_east"]
+    assert names(rep, "讯", "customers") == ["腾讯科技"]  # middle character
+    assert names(rep, "络", "customers") == ["阿里巴巴网络"]  # last character
+    assert names(rep, "伟", "contacts") == ["王伟", "王伟明", "王小伟"]
+
+
+def test_two_character_fragment(org, data):
+    rep = org["rep_east"]
+    assert names(rep, "科技", "customers") == ["华为科技有限公司", "腾讯科技"]
+    assert names(rep, "王伟", "contacts") == ["王伟", "王伟明"]  # not 王小伟
+
+
+def test_four_character_fragment_is_verified_as_a_substring(org, data):
+    rep = org["rep_east"]
+    assert names(rep, "科技有限", "customers") == ["华为科技有限公司"]
+    assert names(rep, "讯科技", "customers") == ["腾讯科技"]
+    # Every bigram of 为科有限 occurs in 华为科技有限公司 except 科有; the verify step refuses it.
+    assert names(rep, "技有限公", "customers") == ["华为科技有限公司"]
+    assert names(rep, "为科有限", "customers") == []
+
+
+def test_exact_name_ranks_first(org, data):
+    rep = org["rep_east"]
+    hits = {g.key: g for g in search(rep, "王伟")}["contacts"].hits
+    assert hits[0].title == "王伟"
+
+
+def test_phone_in_any_common_format(org, data):
+    rep = org["rep_east"]
+    assert found(rep, "021 1234 5678", "customers") == {data["tencent"].pk}
+    assert found(rep, "02112345678", "customers") == {data["tencent"].pk}
+    assert found(rep, "021-1234", "customers") == {data["tencent"].pk}  # prefix
+    assert found(rep, "+86 138 0013 8000", "contacts") == {data["wang"].pk}
+    assert found(rep, "138-0013-8000", "contacts") == {data["wang"].pk}
+    assert found(rep, "1380013", "contacts") == {data["wang"].pk}
+    hit = {g.key: g for g in search(rep, "13800138000")}["contacts"].hits[0]
+    assert hit.matched == "phone" and hit.phone == "138****8000"
+
+
+def test_email(org, data):
+    rep = org["rep_east"]
+    assert found(rep, "Wang.Wei@Tencent.example.com", "contacts") == {data["wang"].pk}
+    assert found(rep, "wang.wei@", "contacts") == {data["wang"].pk}  # the other one is out of scope
+
+
+def test_out_of_scope_objects_never_appear(org, data):
+    rep = org["rep_east"]
+    for q in ["秘密", "深圳腾讯", "szt", "shenzhen", "0755-88886666", "13900139000", "王伟杰", "wang.wei@secret"]:
+        for group in search(rep, q):
+            assert all(hit.obj.pk not in (data["secret"].pk, data["secret_contact"].pk) for hit in group.hits), q
+    assert found(org["rep_south"], "秘密", "customers") == {data["secret"].pk}
+    assert found(org["director"], "腾讯", "customers") == {data["tencent"].pk, data["secret"].pk}
+
+
+def test_user_without_the_module_gets_no_group(org, data):
+    nobody = make_user("nobody", [], org["east"])
+    assert search(nobody, "腾讯") == []
+
+
+def test_empty_and_punctuation_only_queries(org, data):
+    assert search(org["director"], "") == []
+    assert search(org["director"], " ,。!") == []
+
+
+def test_dense_matches_take_the_scan_path(org, data, monkeypatch):
+    """With a tiny candidate bound every gram counts as common: results must be the same."""
+    rep = org["rep_east"]
+    monkeypatch.setattr(services, "CANDIDATE_LIMIT", 0)
+    assert names(rep, "科技", "customers") == ["华为科技有限公司", "腾讯科技"]
+    assert names(rep, "为科有限", "customers") == []
+    assert names(rep, "txkj", "customers") == ["腾讯科技"]
+    assert "深圳腾讯秘密科技" not in names(rep, "科技", "customers")
+
+
+def test_limit_and_more_flag(org):
+    rep = org["rep_east"]
+    for i in range(7):
+        make_customer(rep, name=f"星河科技{i}号")
+    group = {g.key: g for g in search(rep, "星河", limit=5)}["customers"]
+    assert len(group.hits) == 5 and group.more
+    assert [h.title for h in group.hits] == [f"星河科技{i}号" for i in (6, 5, 4, 3, 2)]  # newest first
