@@ -4,13 +4,13 @@ import django_filters
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from .. import registry
+from .. import registry, services
 from ..models import CustomField
 from .filters import BaseFilterSet
 from .serializers import BaseModelSerializer
 from .viewsets import BaseModelViewSet
 
-SETTINGS_WRITES = {"create": "edit", "update": "edit", "partial_update": "edit", "destroy": "edit"}
+SETTINGS_WRITES = {"create": "edit", "update": "edit", "partial_update": "edit"}
 
 
 class CustomFieldSerializer(BaseModelSerializer):
@@ -36,6 +36,9 @@ class CustomFieldSerializer(BaseModelSerializer):
             raise serializers.ValidationError(_('A list of {"value", "label", "active"} objects.'))
         return value
 
+    def save_instance(self, instance, *, m2m, custom_fields):
+        return services.save_custom_field(self.actor, instance)
+
 
 class CustomFieldFilterSet(BaseFilterSet):
     object_type = django_filters.CharFilter()
@@ -48,13 +51,14 @@ class CustomFieldFilterSet(BaseFilterSet):
 
 
 class CustomFieldViewSet(BaseModelViewSet):
-    """Custom field definitions of customers, contacts and later objects. Deleting a definition keeps the
-    stored values; re-adding the same key brings them back."""
+    """Custom field definitions of customers, contacts and later objects. Definitions are not deleted:
+    set `is_active` to false (stored values are kept and come back when re-activated)."""
 
     queryset = CustomField.objects.all()
     serializer_class = CustomFieldSerializer
     filterset_class = CustomFieldFilterSet
     permission_module = "settings"
     action_permissions = SETTINGS_WRITES
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
     ordering_fields = ("id", "order", "name")
     search_fields = ("name", "label", "label_en")

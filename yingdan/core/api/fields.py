@@ -79,7 +79,7 @@ class CustomFieldsField(serializers.Field):
     Writes are validated by the serializer (it needs the instance and the user's field permissions).
     """
 
-    default_error_messages = {"not_a_dict": _("Expected an object of {key: value}.")}
+    default_error_messages = {"not_a_dict": _("Expected an object of {{key: value}}.")}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)

@@ -1,14 +1,14 @@
 """/api/v1/lookups/ — the admin-editable lists (customer levels, statuses, industries, sources, ...).
 
-Every signed-in user may read them (forms need them); writes need settings:edit. Entries in use cannot be
-deleted (409): deactivate them instead.
+Every signed-in user may read them (forms need them); writes need settings:edit. Entries are never deleted
+(records refer to them): set `is_active` to false instead.
 """
 
 import django_filters
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from .. import registry
+from .. import registry, services
 from ..models import Lookup
 from .customfields import SETTINGS_WRITES
 from .filters import BaseFilterSet
@@ -31,6 +31,9 @@ class LookupSerializer(BaseModelSerializer):
             raise serializers.ValidationError(_("An entry cannot move to another list."))
         return value
 
+    def save_instance(self, instance, *, m2m, custom_fields):
+        return services.save_lookup(self.actor, instance)
+
 
 class LookupFilterSet(BaseFilterSet):
     kind = django_filters.CharFilter()
@@ -50,6 +53,7 @@ class LookupViewSet(BaseModelViewSet):
     permission_module = "settings"
     read_requires_module = False
     action_permissions = SETTINGS_WRITES
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
     ordering_fields = ("id", "order", "name")
     ordering = ("kind", "order", "id")
     search_fields = ("name", "name_en", "code")

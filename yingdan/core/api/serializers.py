@@ -31,6 +31,9 @@ from .exceptions import django_errors_to_api
 from .fields import CustomFieldsField, NestedRelatedField
 
 BRIEF_CANDIDATES = ("username", "name", "code")
+# Relations to these are choosable by anyone who may write the referencing record (a rep picks a customer
+# level without any settings permission); relations to everything else are limited to rows the user can view.
+UNSCOPED_RELATIONS = {"core.lookup", "core.tag", "core.customfield"}
 
 
 def brief_fields_for(model) -> tuple[str, ...]:
@@ -89,7 +92,7 @@ class BaseModelSerializer(serializers.ModelSerializer):
             model = relation_info.related_model
             kwargs.setdefault("brief_fields", brief_fields_for(model))
             kwargs.setdefault("url_name", url_name_for(model))
-            kwargs.setdefault("scoped", True)
+            kwargs.setdefault("scoped", model._meta.label_lower not in UNSCOPED_RELATIONS)
         return field_class, kwargs
 
     def build_url_field(self, field_name, model_class):

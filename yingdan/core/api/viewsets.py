@@ -40,11 +40,11 @@ class ScopedQuerysetMixin:
             return queryset.none()
         user = self.request.user
         action = self.scope_action()
-        if hasattr(queryset, "visible_to"):
+        if action == Action.VIEW and getattr(self, "read_requires_module", True) is False:
+            pass  # readable by every signed-in user (ModulePermission has checked the sign-in)
+        elif hasattr(queryset, "visible_to"):
             queryset = queryset.visible_to(user, action)
-        elif not get_permissions(user).has(self.permission_module, action) and not (
-            action == Action.VIEW and getattr(self, "read_requires_module", True) is False
-        ):
+        elif not get_permissions(user).has(self.permission_module, action):
             queryset = queryset.none()
         if self.select_related_fields:
             queryset = queryset.select_related(*self.select_related_fields)
