@@ -3,8 +3,10 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from yingdan.core.choices import Action
 from yingdan.core.forms import BusinessModelForm, style_widgets
 from yingdan.core.models import Lookup, Tag
+from yingdan.core.permissions import get_permissions
 from yingdan.core.widgets import AutocompleteSelect
 
 from .models import Contact, Customer
@@ -34,9 +36,19 @@ class CustomerForm(BusinessModelForm):
                 self.fields[name].queryset = active_users
         if "owner" in self.fields:
             self.fields["owner"].help_text = _("Leave empty to own it yourself. Assigning to someone else needs the transfer permission.")
+            if self.user is not None and not get_permissions(self.user).has("customers", Action.TRANSFER):
+                self.fields["owner"].disabled = True
+                if not self.instance.pk:
+                    self.initial["owner"] = self.user.pk
         if "tags" in self.fields:
             self.fields["tags"].queryset = Tag.objects.all()
         self.fields["name"].widget.attrs.update({"autofocus": True, "maxlength": 200})
+
+    def clean_owner(self):
+        owner = self.cleaned_data.get("owner")
+        if owner is None and self.instance.pk:
+            return self.instance.owner  # empty means unchanged; returning to a pool is its own action
+        return owner
 
 
 class ContactForm(BusinessModelForm):
