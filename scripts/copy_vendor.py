@@ -49,7 +49,12 @@ def copy_file(src: Path, dest: Path) -> int:
 def main(argv: list[str]) -> int:
     missing = [src for src, _ in FILES + DIRECTORIES if not (NODE_MODULES / src).exists()]
     if missing:
-        print("copy_vendor: missing in node_modules (run `npm ci` first):", *missing, sep="\n  ", file=sys.stderr)
+        print(
+            "copy_vendor: missing in node_modules (run `npm ci` first):",
+            *missing,
+            sep="\n  ",
+            file=sys.stderr,
+        )
         return 1
     if "--check" in argv:
         return 0

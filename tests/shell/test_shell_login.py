@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 
 
 def post_login(client, username, password, ip="10.0.0.1", **extra):
-    return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip, **extra)
+    return client.post(
+        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip, **extra
+    )
 
 
 def is_logged_in(client) -> bool:
@@ -189,11 +191,14 @@ def test_user_language_is_applied_at_login(client, user, password):
 
 def test_next_parameter_is_followed_but_only_on_this_site(client, user, password):
     response = client.post(
-        reverse("login") + "?next=/account/", {"username": "zhangwei", "password": password, "next": "/account/"}
+        reverse("login") + "?next=/account/",
+        {"username": "zhangwei", "password": password, "next": "/account/"},
     )
     assert response.url == "/account/"
     client.logout()
-    response = client.post(reverse("login"), {"username": "zhangwei", "password": password, "next": "https://evil.example/"})
+    response = client.post(
+        reverse("login"), {"username": "zhangwei", "password": password, "next": "https://evil.example/"}
+    )
     assert response.url == reverse("home")
 
 

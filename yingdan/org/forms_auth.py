@@ -20,8 +20,18 @@ def _audit(result: str, identifier: str, ip: str, user=None) -> None:
     """One line per authentication decision on the `yingdan.auth` logger: result, login, user, ip."""
     level = logging.INFO if result == "success" else logging.WARNING
     log.log(
-        level, "login result=%s login=%r user=%s ip=%s", result, identifier[:150], user.pk if user else "-", ip,
-        extra={"auth_result": result, "auth_login": identifier[:150], "auth_user": user.pk if user else None, "auth_ip": ip},
+        level,
+        "login result=%s login=%r user=%s ip=%s",
+        result,
+        identifier[:150],
+        user.pk if user else "-",
+        ip,
+        extra={
+            "auth_result": result,
+            "auth_login": identifier[:150],
+            "auth_user": user.pk if user else None,
+            "auth_ip": ip,
+        },
     )
 
 
@@ -31,7 +41,9 @@ class LoginForm(AuthenticationForm):
     username = forms.CharField(
         label=_("Username or mobile"),
         max_length=150,
-        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username", "autocapitalize": "none"}),
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "autocomplete": "username", "autocapitalize": "none"}
+        ),
     )
     password = forms.CharField(
         label=_("Password"),
@@ -54,13 +66,17 @@ class LoginForm(AuthenticationForm):
         lock = throttle.check(self.request, identifier)
         if lock is not None:
             _audit(f"refused-{lock.scope}-locked", identifier, ip)
-            raise ValidationError(self.error_messages["locked"], code="locked", params={"message": lock.message})
+            raise ValidationError(
+                self.error_messages["locked"], code="locked", params={"message": lock.message}
+            )
         self.user_cache = authenticate(self.request, username=identifier, password=password)
         if self.user_cache is None:
             lock = throttle.register_failure(self.request, identifier)
             _audit(f"failed-now-{lock.scope}-locked" if lock else "failed", identifier, ip)
             if lock is not None:
-                raise ValidationError(self.error_messages["locked"], code="locked", params={"message": lock.message})
+                raise ValidationError(
+                    self.error_messages["locked"], code="locked", params={"message": lock.message}
+                )
             raise self.get_invalid_login_error()
         self.confirm_login_allowed(self.user_cache)
         throttle.register_success(self.request, identifier)
@@ -83,7 +99,9 @@ class AccountForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [("", _("Browser default"))] + list(User._meta.get_field("language").choices)
+        self.fields["language"].choices = [("", _("Browser default"))] + list(
+            User._meta.get_field("language").choices
+        )
 
     def clean_mobile(self):
         return (self.cleaned_data.get("mobile") or "").strip() or None

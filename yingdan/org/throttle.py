@@ -21,7 +21,6 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from yingdan.core.validators import normalize_phone

@@ -29,14 +29,31 @@ def home(request):
     cards = []
     if perms.has("customers", "view"):
         visible = Customer.objects.visible_to(user)
-        cards.append({"label": _("My customers"), "value": visible.filter(owner=user).count(), "icon": "building",
-                      "url_name": "customers:customer_list"})
-        cards.append({"label": _("Customers I can see"), "value": visible.count(), "icon": "buildings",
-                      "url_name": "customers:customer_list"})
+        cards.append(
+            {
+                "label": _("My customers"),
+                "value": visible.filter(owner=user).count(),
+                "icon": "building",
+                "url_name": "customers:customer_list",
+            }
+        )
+        cards.append(
+            {
+                "label": _("Customers I can see"),
+                "value": visible.count(),
+                "icon": "buildings",
+                "url_name": "customers:customer_list",
+            }
+        )
     if perms.has("contacts", "view"):
-        cards.append({"label": _("My contacts"),
-                      "value": Contact.objects.visible_to(user).filter(customer__owner=user).count(),
-                      "icon": "person-lines-fill", "url_name": "customers:contact_list"})
+        cards.append(
+            {
+                "label": _("My contacts"),
+                "value": Contact.objects.visible_to(user).filter(customer__owner=user).count(),
+                "icon": "person-lines-fill",
+                "url_name": "customers:contact_list",
+            }
+        )
     context = {
         "greeting": greeting(timezone.localtime().hour),
         "department": user.department,
