@@ -193,14 +193,20 @@ class CustomField(ChangeLoggedModel):
         if t == T.DATE:
             if isinstance(value, datetime.datetime):
                 value = value.date()
-            parsed = value if isinstance(value, datetime.date) else parse_date(str(value).strip())
+            try:
+                parsed = value if isinstance(value, datetime.date) else parse_date(str(value).strip())
+            except ValueError:
+                parsed = None
             if parsed is None:
                 raise ValidationError(_("Enter a valid date (YYYY-MM-DD)."))
             if not (1900 <= parsed.year <= 2200):
                 raise ValidationError(_("The year must be between 1900 and 2200."))
             return parsed.isoformat()
         if t == T.DATETIME:
-            parsed = value if isinstance(value, datetime.datetime) else parse_datetime(str(value).strip())
+            try:
+                parsed = value if isinstance(value, datetime.datetime) else parse_datetime(str(value).strip())
+            except ValueError:
+                parsed = None
             if parsed is None:
                 raise ValidationError(_("Enter a valid date and time."))
             if timezone.is_naive(parsed):
@@ -252,10 +258,12 @@ class CustomField(ChangeLoggedModel):
         return value
 
     def _check_range(self, number):
-        if self.min_value is not None and number < self.min_value:
-            raise ValidationError(_("Must be at least %(v)s.") % {"v": self.min_value.normalize()})
-        if self.max_value is not None and number > self.max_value:
-            raise ValidationError(_("Must be at most %(v)s.") % {"v": self.max_value.normalize()})
+        low = None if self.min_value is None else decimal.Decimal(str(self.min_value))
+        high = None if self.max_value is None else decimal.Decimal(str(self.max_value))
+        if low is not None and number < low:
+            raise ValidationError(_("Must be at least %(v)s.") % {"v": f"{low.normalize():f}"})
+        if high is not None and number > high:
+            raise ValidationError(_("Must be at most %(v)s.") % {"v": f"{high.normalize():f}"})
 
     def display_value(self, value) -> str:
         if value is None or value == "" or value == []:
