@@ -127,7 +127,9 @@
    *   <span data-bulk-count>0</span>                     number selected
    *   <button data-bulk-action="/url/">                  disabled while nothing is selected; submits the
    *                                                      bulk form to /url/ (data-confirm asks first)
-   *   [data-bulk-requires-selection]                     any other control enabled only with a selection
+   *   [data-bulk-requires-selection], [data-bulk-button] any other control enabled only with a selection
+   *                                                      (e.g. <button type="submit" formaction="...">)
+   *   [data-bulk-counter] / [data-bulk-bar]              hidden while nothing is selected
    * ------------------------------------------------------------------------------------------- */
   function bulkScope(el) {
     return el.closest("[data-bulk]") || el.closest("form") || document;
@@ -156,13 +158,16 @@
       el.checked = boxes.length > 0 && checked === boxes.length;
       el.indeterminate = checked > 0 && checked < boxes.length;
     });
-    scope.querySelectorAll("[data-bulk-action], [data-bulk-requires-selection]").forEach(function (el) {
+    scope.querySelectorAll("[data-bulk-action], [data-bulk-requires-selection], [data-bulk-button]").forEach(function (el) {
       el.disabled = checked === 0;
       el.classList.toggle("disabled", checked === 0);
       if (el.tagName === "A") el.setAttribute("aria-disabled", checked === 0 ? "true" : "false");
     });
     scope.querySelectorAll("[data-bulk-bar]").forEach(function (el) {
       el.classList.toggle("d-none", checked === 0);
+    });
+    scope.querySelectorAll("[data-bulk-counter]").forEach(function (el) {
+      el.hidden = checked === 0;
     });
     return checked;
   };
