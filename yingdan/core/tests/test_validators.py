@@ -2,7 +2,12 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from yingdan.core.text import normalize, pinyin_keys
-from yingdan.core.validators import credit_code_check_char, normalize_credit_code, normalize_phone, validate_credit_code
+from yingdan.core.validators import (
+    credit_code_check_char,
+    normalize_credit_code,
+    normalize_phone,
+    validate_credit_code,
+)
 
 from .factories import valid_credit_code
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
@@ -89,6 +90,15 @@ class CustomFieldForm(forms.ModelForm):
 
     def grouped_fields(self):
         return [(_("Field"), [self[n] for n in self.fields])]
+
+    ALIASES = {"choices": "choices_text", "default": "default_text"}
+
+    def add_error(self, field, error):
+        if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+            error = ValidationError({self.ALIASES.get(k, k): v for k, v in error.error_dict.items()})
+        elif isinstance(error, dict):
+            error = {self.ALIASES.get(k, k): v for k, v in error.items()}
+        super().add_error(self.ALIASES.get(field, field), error)
 
 
 class CustomFieldTable(Table):
