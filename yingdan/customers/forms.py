@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.urls import reverse_lazy
@@ -5,11 +7,38 @@ from django.utils.translation import gettext_lazy as _
 
 from yingdan.core.choices import Action
 from yingdan.core.forms import BusinessModelForm, style_widgets
-from yingdan.core.models import Lookup, Tag
+from yingdan.core.models import Lookup
 from yingdan.core.permissions import get_permissions
 from yingdan.core.widgets import AutocompleteSelect
 
 from .models import Contact, Customer
+
+
+class TagsField(forms.CharField):
+    """Free-form tags typed as “重点, 华东” (comma, 、 or ，); new names become new tags."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", _("Separate tags with commas."))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, (list, tuple)):
+            return ", ".join(str(getattr(v, "name", v)) for v in value)
+        return value
+
+    def clean(self, value):
+        value = super().clean(value) or ""
+        names = []
+        for part in re.split(r"[,，、;；]", value):
+            part = part.strip()
+            if len(part) > 50:
+                raise forms.ValidationError(_("A tag has at most 50 characters."))
+            if part and part not in names:
+                names.append(part)
+        if len(names) > 20:
+            raise forms.ValidationError(_("At most 20 tags."))
+        return names
 
 
 class CustomerForm(BusinessModelForm):
@@ -20,13 +49,15 @@ class CustomerForm(BusinessModelForm):
         (_("Remarks"), ["remarks"]),
     ]
 
+    tags = TagsField(label=_("Tags"))
+
     class Meta:
         model = Customer
         fields = [
             "name", "short_name", "credit_code", "industry", "source", "level", "status", "province", "city",
             "district", "address", "website", "phone", "tags", "owner", "collaborators", "remarks",
         ]
-        widgets = {"remarks": forms.Textarea(attrs={"rows": 3}), "tags": forms.SelectMultiple(attrs={"size": 4})}
+        widgets = {"remarks": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -40,8 +71,8 @@ class CustomerForm(BusinessModelForm):
                 self.fields["owner"].disabled = True
                 if not self.instance.pk:
                     self.initial["owner"] = self.user.pk
-        if "tags" in self.fields:
-            self.fields["tags"].queryset = Tag.objects.all()
+        if "tags" in self.fields and self.instance.pk:
+            self.initial["tags"] = [t.name for t in self.instance.tags.all()]
         self.fields["name"].widget.attrs.update({"autofocus": True, "maxlength": 200})
 
     def clean_owner(self):

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from yingdan.core.choices import Action
+from yingdan.core.models import Tag
 from yingdan.core.permissions import get_permissions
 from yingdan.core.services import check_field_permissions, ensure_visible, lock_visible, require
 
@@ -16,6 +17,19 @@ from .models import Contact, Customer
 def _apply_custom_fields(obj, custom_fields, partial: bool) -> None:
     if custom_fields is not None or obj.pk is None:
         obj.custom_fields = obj.validate_custom_fields(custom_fields or {}, partial=partial and obj.pk is not None)
+
+
+def resolve_tags(tags) -> list[Tag]:
+    """Tags given as Tag objects or names; unknown names are created (tags are free-form labels)."""
+    out = []
+    for tag in tags:
+        if isinstance(tag, Tag):
+            out.append(tag)
+            continue
+        name = str(tag).strip()[:50]
+        if name:
+            out.append(Tag.objects.get_or_create(name=name)[0])
+    return out
 
 
 @transaction.atomic
@@ -49,7 +63,7 @@ def save_customer(actor, customer: Customer, *, collaborators=None, tags=None, c
     if collaborators is not None:
         customer.collaborators.set(collaborators)
     if tags is not None:
-        customer.tags.set(tags)
+        customer.tags.set(resolve_tags(tags))
     if not owner_changed:
         ensure_visible(actor, customer, Action.VIEW)
     return customer

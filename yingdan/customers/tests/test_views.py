@@ -204,3 +204,16 @@ class TestContactViews(ViewTestCases.All):
         contact = self.make_object(self.owner)
         self.login(self.outsider)
         self.assertEqual(self.client.get(self.url("detail", contact)).status_code, 404)
+
+
+class TestCustomerTags(ViewTestCases.Base):
+    url_base = "customers:customer"
+
+    def test_tags_typed_as_text_are_created_and_shown(self):
+        self.login(self.owner)
+        response = self.client.post(self.url("add"), {"name": "标签测试", "tags": "重点, 华东、重点"})
+        self.assertEqual(response.status_code, 302)
+        customer = Customer.objects.get(name="标签测试")
+        self.assertEqual(sorted(t.name for t in customer.tags.all()), ["华东", "重点"])
+        form = self.client.get(self.url("edit", customer)).context["form"]
+        self.assertIn("重点", form["tags"].value() if isinstance(form["tags"].value(), str) else ", ".join(form["tags"].value()))
