@@ -26,12 +26,12 @@ def test_customer_flow(browser, page, live_server, login):
     page.fill("input[name=name]", "星辰数据科技有限公司")
     page.fill("input[name=credit_code]", factories.valid_credit_code(4242))
     page.fill("input[name=cf_budget]", "-1")
-    page.click("button[type=submit]")
+    page.click("#object-form button[type=submit]")
     # Invalid budget: the form comes back with a field message and nothing is saved.
     page.wait_for_selector("[data-error-for=cf_budget]")
     assert not Customer.objects.filter(name="星辰数据科技有限公司").exists()
     page.fill("input[name=cf_budget]", "500000")
-    page.click("button[type=submit]")
+    page.click("#object-form button[type=submit]")
     page.wait_for_url(re.compile(r"/customers/\d+/$"))
     customer = Customer.objects.get(name="星辰数据科技有限公司")
     assert customer.custom_fields == {"budget": "500000.00"}
