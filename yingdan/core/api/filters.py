@@ -95,6 +95,11 @@ class BaseFilterSet(django_filters.FilterSet):
                     del self.filters[name]
 
 
+def prefix_q(field_name: str, prefix: str) -> Q:
+    """`startswith` as a range, which SQLite and PostgreSQL (any collation) answer from a plain B-tree index."""
+    return Q(**{f"{field_name}__gte": prefix, f"{field_name}__lt": prefix + "\U0010ffff"})
+
+
 def name_search_q(text: str, *, phone_fields=(), email_fields=()) -> Q:
     """Search over the indexed columns of SearchKeysMixin models: a fragment of the normalised name,
     a prefix of the full pinyin or of the initials (`txkj`, `tengxun` find 腾讯科技), an exact phone or e-mail."""
@@ -103,7 +108,7 @@ def name_search_q(text: str, *, phone_fields=(), email_fields=()) -> Q:
     if norm:
         q = Q(search_name__contains=norm)
         if norm.isascii() and norm.isalpha():
-            q |= Q(search_pinyin__startswith=norm) | Q(search_initials__startswith=norm)
+            q |= prefix_q("search_pinyin", norm) | prefix_q("search_initials", norm)
     if phone_fields and any(c.isdigit() for c in text):
         try:
             phone = normalize_phone(text)

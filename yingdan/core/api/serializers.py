@@ -150,8 +150,9 @@ class BaseModelSerializer(serializers.ModelSerializer):
 
     # --- validation -----------------------------------------------------------------------------
     def to_internal_value(self, data):
+        self.fields  # noqa: B018  (builds the fields, and with them the hidden/read-only sets)
         if isinstance(data, dict):
-            refused = [name for name in getattr(self, "_hidden_fields", ()) if name in data]
+            refused = [name for name in self._hidden_fields if name in data]
             if refused:
                 raise serializers.ValidationError({name: [_("You may not change this field.")] for name in refused})
         return super().to_internal_value(data)
