@@ -9,7 +9,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY, env_bool
+from .base import DATA_DIR, SECRET_KEY, env_bool
 
 DEBUG = False
 if SECRET_KEY.startswith("insecure-") or len(SECRET_KEY) < 50:
@@ -24,3 +24,9 @@ CSRF_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# SQLite-only installations keep the database and the huey queue here; with PostgreSQL + Redis only uploads.
+try:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+except OSError:  # a read-only image with external storage: nothing to create
+    pass
