@@ -40,7 +40,7 @@ class BaseFilterSet(django_filters.FilterSet):
         if not self.is_bound or not self.form.is_valid():
             return out
         for name, value in self.form.cleaned_data.items():
-            if value in (None, "", [], ()) or name == "q":
+            if name == "q" or value is None or value == "" or (hasattr(value, "__len__") and len(value) == 0):
                 continue
             field = self.form.fields[name]
             if hasattr(value, "__iter__") and not isinstance(value, str):

@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import formats, timezone
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .choices import CustomFieldType, FieldAccess
@@ -142,7 +143,7 @@ class Table(metaclass=TableMeta):
         column.name = name
         if column.label is None:
             try:
-                column.label = self.model._meta.get_field(name).verbose_name
+                column.label = capfirst(self.model._meta.get_field(name).verbose_name)
             except FieldDoesNotExist:
                 column.label = name
         if name in getattr(self.Meta, "linkify", []):

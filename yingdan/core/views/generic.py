@@ -18,6 +18,7 @@ from django.http import HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -91,7 +92,7 @@ class ObjectPermissionMixin(LoginRequiredMixin):
         return {
             "model_name": meta.model_name,
             "verbose_name": meta.verbose_name,
-            "verbose_name_plural": meta.verbose_name_plural,
+            "verbose_name_plural": capfirst(meta.verbose_name_plural),
             "perms": get_permissions(self.request.user),
             "module": self.module,
         }
@@ -242,7 +243,7 @@ class ObjectDetailView(ObjectPermissionMixin, View):
                     value = "、".join(str(v) for v in value.all())
                 elif field.choices:
                     value = getattr(obj, f"get_{name}_display")()
-                rows.append({"label": field.verbose_name, "value": value, "name": name, "money": False})
+                rows.append({"label": capfirst(field.verbose_name), "value": value, "name": name, "money": False})
             if rows:
                 sections.append((title, rows))
         if hasattr(obj, "custom_fields"):
