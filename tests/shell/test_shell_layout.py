@@ -186,3 +186,16 @@ def test_vendor_css_loads_nothing_external():
         text = css.read_text(encoding="utf-8")
         assert not re.search(r"url\(\s*['\"]?(?:https?:)?//", text), css
         assert "@import" not in text, css
+
+
+def test_home_query_budget(client, django_user_model, django_assert_max_num_queries):
+    dept = Department.objects.create(name="华南大区")
+    rep = django_user_model.objects.create_user("rep9", password="x", name="陈静", department=dept)
+    rep.roles.add(Role.objects.get(code="rep"))
+    for i in range(20):
+        Contact.objects.create(
+            name=f"联系人{i}", customer=Customer.objects.create(name=f"客户{i}", owner=rep)
+        )
+    client.force_login(rep)
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("home")).status_code == 200
