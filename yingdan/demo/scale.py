@@ -14,8 +14,10 @@ fields added to Customer/Contact later keep working as long as they have a defau
 from __future__ import annotations
 
 import datetime
+import gc
 import random
 import time
+from contextlib import contextmanager
 from itertools import accumulate
 from operator import itemgetter
 
@@ -38,6 +40,7 @@ from yingdan.search.providers import ContactSearchProvider, CustomerSearchProvid
 from .company import CITIES, CONTACT_TITLES, GIVEN, INDUSTRY_TERMS, MOBILE_PREFIXES, ROADS, SURNAMES
 
 BATCH = 50_000  # customers per transaction
+REBUILD_MIN = 50_000  # loads of at least this many customers (and the current count) rebuild indexes
 TARGET_OWNERS = 200
 TEAMS_PER_REGION = 5
 REGION_NAMES = ["规模华东区", "规模华南区", "规模华北区", "规模西部区"]
@@ -152,33 +155,33 @@ class ScaleGenerator:
         roles = {r.code: r for r in Role.objects.filter(is_builtin=True)}
         rng = self.rng
         root = Department.objects.filter(name="规模测试销售中心", parent__isnull=True).first() or self._dept("规模测试销售中心", None)
-        teams = []
+        regions, teams = [], []
         for region_name in REGION_NAMES:
             region = Department.objects.filter(name=region_name, parent=root).first() or self._dept(region_name, root)
+            regions.append(region)
             for t in range(1, TEAMS_PER_REGION + 1):
                 team_name = f"{region_name[2:4]}{t}组"
                 teams.append(Department.objects.filter(name=team_name, parent=region).first() or self._dept(team_name, region))
+        # The first users are the regional managers, then one manager per team, then reps across the teams.
+        places = [(d, "manager", "大区经理") for d in regions] + [(d, "manager", "销售主管") for d in teams]
+        places = places[:missing]
+        places += [(teams[i % len(teams)], "rep", "销售代表") for i in range(missing - len(places))]
         password = make_password(None)
         start = User.objects.filter(username__startswith="scale").count()
-        users = []
-        for i in range(missing):
-            n = start + i + 1
-            name = self._person_name()[0]
-            users.append(User(username=f"scale{n:04d}", name=name, password=password, department=teams[i % len(teams)],
-                              title="销售代表", language="zh-hans"))
+        users = [
+            User(username=f"scale{start + i + 1:04d}", name=self._person_name()[0], password=password, department=dept,
+                 title=title, language="zh-hans")
+            for i, (dept, _role, title) in enumerate(places)
+        ]
         User.objects.bulk_create(users)
         created = list(User.objects.filter(username__in=[u.username for u in users]).order_by("id"))
         through = User.roles.through
         links = []
-        managed = set()
-        for user in created:
-            is_manager = user.department_id not in managed
-            managed.add(user.department_id)
-            role = roles.get("manager" if is_manager else "rep")
-            if role:
-                links.append(through(user_id=user.pk, role_id=role.pk))
-            if is_manager:
-                Department.objects.filter(pk=user.department_id, manager__isnull=True).update(manager=user)
+        for user, (dept, role_code, _title) in zip(created, places, strict=True):
+            if role_code in roles:
+                links.append(through(user_id=user.pk, role_id=roles[role_code].pk))
+            if role_code == "manager":
+                Department.objects.filter(pk=dept.pk, manager__isnull=True).update(manager=user)
         through.objects.bulk_create(links)
         rng.shuffle(created)
         self.log(f"  created {len(created)} users in {len(teams)} teams")
@@ -212,13 +215,23 @@ class ScaleGenerator:
         owners = self.owners()
         next_customer = (Customer.objects.aggregate(m=Max("id"))["m"] or 0) + 1
         next_contact = (Contact.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+        # A load that at least doubles the tables is faster without their secondary indexes: they are
+        # dropped and rebuilt (sorted, in one pass) afterwards, exactly as they were.
+        rebuild = n >= max(Customer.objects.count(), REBUILD_MIN)
+        gc.disable()  # millions of short-lived tuples: the cyclic collector would only rescan them
+        with _load_mode(rebuild, [Customer, Contact], self.log):
+            grams = GramSink(staged=rebuild, log=self.log)
+            done, contacts_done, grams_done, next_customer, next_contact = self._load(
+                n, next_customer, next_contact, owners, lookups, industry_ids, started, grams
+            )
+            grams.finish()
+        gc.enable()
+        self._finish(next_customer - 1, next_contact - 1)
+        return {"customers": done, "contacts": contacts_done, "grams": grams_done, "seconds": time.monotonic() - started}
+
+    def _load(self, n, next_customer, next_contact, owners, lookups, industry_ids, started, grams):
         customer_kind, contact_kind = CustomerSearchProvider.kind, ContactSearchProvider.kind
         done = contacts_done = grams_done = 0
-        sqlite = connection.vendor == "sqlite"
-        if sqlite:
-            with connection.cursor() as cursor:  # a big page cache; the data is regenerable
-                cursor.execute("PRAGMA cache_size=-1048576")
-                cursor.execute("PRAGMA synchronous=OFF")
         base_time = timezone.now() - datetime.timedelta(days=3 * 365)
         span = 3 * 365 * 86400
         while done < n:
@@ -229,39 +242,49 @@ class ScaleGenerator:
             )
             customer_table = BulkTable(Customer, CUSTOMER_COLUMNS, {"created_at": ts, "updated_at": ts})
             contact_table = BulkTable(Contact, CONTACT_COLUMNS, {"created_at": ts, "updated_at": ts})
-            # Sorted by gram (a stable sort keeps the ids ascending): the inserts walk the B-tree in order.
-            by_gram = itemgetter(1)
-            gram_rows = sorted([(customer_kind, g, i) for i, name in customer_grams for g in name_grams(name)], key=by_gram)
-            gram_rows += sorted([(contact_kind, g, i) for i, name in contact_grams for g in name_grams(name)], key=by_gram)
+            gram_rows = [(customer_kind, g, i) for i, name in customer_grams for g in name_grams(name)]
+            gram_rows += [(contact_kind, g, i) for i, name in contact_grams for g in name_grams(name)]
+            t0 = time.monotonic()
             with transaction.atomic():
                 customer_table.write(customer_rows)
+                t1 = time.monotonic()
                 contact_table.write(contact_rows)
-                _write_grams(gram_rows)
+                t2 = time.monotonic()
+                grams.write(gram_rows)
+            t3 = time.monotonic()
             next_customer += size
             done += size
             contacts_done += len(contact_rows)
             grams_done += len(gram_rows)
             self.log(f"  {done:,} customers, {contacts_done:,} contacts, {grams_done:,} search grams "
-                     f"({time.monotonic() - started:.0f} s)")
-        self._finish(next_customer - 1, next_contact - 1)
-        return {"customers": done, "contacts": contacts_done, "grams": grams_done, "seconds": time.monotonic() - started}
+                     f"({time.monotonic() - started:.0f} s; insert {t1 - t0:.1f} + {t2 - t1:.1f} + {t3 - t2:.1f} s)")
+        return done, contacts_done, grams_done, next_customer, next_contact
 
     def _batch(self, size, first_id, next_contact, owners, lookups, industry_ids):
         rng = self.rng
-        rand, choice, randrange = rng.random, rng.choice, rng.randrange
+        rand = rng.random  # seq[int(rand() * len)] is several times faster than rng.choice
         brands, cities, terms, suffixes = self.brands, self.cities, self.terms, self.suffixes
-        levels, statuses, sources = lookups["customer_level"] or [None], lookups["customer_status"] or [None], lookups["customer_source"] or [None]
+        surnames, given, titles, roads = self.surnames, self.given, self.titles, ROADS
+        nb, nc, nt, ng, nr, nm = len(brands), len(cities), len(terms), len(given), len(roads), len(MOBILE_PREFIXES)
+        levels = lookups["customer_level"] or [None]
+        statuses = lookups["customer_status"] or [None]
+        sources = lookups["customer_source"] or [None]
+        nl, ns, nso = len(levels), len(statuses), len(sources)
         suffix_pick = rng.choices(suffixes, cum_weights=self.suffix_cw, k=size)
         owner_pick = rng.choices(owners, k=size)
         n_contacts = rng.choices((1, 2, 3, 4, 5), weights=(10, 20, 40, 20, 10), k=size)
+        total_contacts = sum(n_contacts)
+        surname_pick = rng.choices(surnames, cum_weights=self.surname_cw, k=total_contacts)
+        title_pick = rng.choices(titles, cum_weights=self.title_cw, k=total_contacts)
         customers, customer_grams, contacts, contact_grams = [], [], [], []
+        p = 0
         for k in range(size):
             cid = first_id + k
-            brand = choice(brands)
-            ti = randrange(len(terms))
+            brand = brands[int(rand() * nb)]
+            ti = int(rand() * nt)
             term = terms[ti]
             suffix = suffix_pick[k]
-            city, city_parts = choice(cities)
+            city, city_parts = cities[int(rand() * nc)]
             if rand() < 0.3:
                 name = city_parts.text + brand.text + term.text + suffix.text
                 full = city_parts.full + brand.full + term.full + suffix.full
@@ -272,27 +295,35 @@ class ScaleGenerator:
                 initials = brand.initials + term.initials + suffix.initials
             owner_id, dept_id = owner_pick[k]
             first17 = "91" + city.division + _org_code(cid)
-            district = choice(city.districts)
+            district = city.districts[int(rand() * len(city.districts))]
             customers.append((
                 cid, name, brand.text + term.text[:2], first17 + _check_char(first17),
-                industry_ids.get(self.term_industry[ti]), choice(sources), choice(levels), choice(statuses),
-                city.province, city.city, district, f"{district}{choice(ROADS)}{randrange(1, 999)}号",
+                industry_ids.get(self.term_industry[ti]), sources[int(rand() * nso)], levels[int(rand() * nl)],
+                statuses[int(rand() * ns)], city.province, city.city, district,
+                f"{district}{roads[int(rand() * nr)]}{int(rand() * 998) + 1}号",
                 f"https://www.{brand.full}.com.cn" if rand() < 0.5 else "",
-                f"{city.area_code}-{choice('568')}{randrange(10**7):07d}",
+                f"{city.area_code}-{'568'[int(rand() * 3)]}{int(rand() * 10**7):07d}",
                 owner_id, dept_id, owner_id, name, full[:255], initials[:100],
             ))
             customer_grams.append((cid, name))
             domain = brand.full
             for j in range(n_contacts[k]):
-                pname, pfull, pinit = self._person_name()
+                s = surname_pick[p]
+                g1 = given[int(rand() * ng)]
+                if rand() < 0.65:
+                    g2 = given[int(rand() * ng)]
+                    pname, pfull, pinit = s.text + g1.text + g2.text, s.full + g1.full + g2.full, s.initials + g1.initials + g2.initials
+                else:
+                    pname, pfull, pinit = s.text + g1.text, s.full + g1.full, s.initials + g1.initials
                 contacts.append((
-                    next_contact, pname, cid, self.titles[0] if j == 0 else rng.choices(self.titles, cum_weights=self.title_cw)[0],
-                    choice(MOBILE_PREFIXES) + f"{randrange(10**8):08d}",
-                    f"{pfull}{randrange(100)}@{domain}.com.cn" if rand() < 0.6 else "",
+                    next_contact, pname, cid, title_pick[p],
+                    MOBILE_PREFIXES[int(rand() * nm)] + f"{int(rand() * 10**8):08d}",
+                    f"{pfull}{int(rand() * 100)}@{domain}.com.cn" if rand() < 0.6 else "",
                     j == 0, owner_id, pname, pfull, pinit,
                 ))
                 contact_grams.append((next_contact, pname))
                 next_contact += 1
+                p += 1
         return customers, customer_grams, contacts, contact_grams, next_contact
 
     def _finish(self, last_customer: int, last_contact: int) -> None:
@@ -306,7 +337,8 @@ class ScaleGenerator:
                 # Planner statistics (sampled, so seconds not minutes), then the normal durability again.
                 cursor.execute("PRAGMA analysis_limit=1000")
                 cursor.execute("ANALYZE")
-                cursor.execute("PRAGMA synchronous=NORMAL")
+                if not connection.in_atomic_block:
+                    cursor.execute("PRAGMA synchronous=NORMAL")
 
 
 CUSTOMER_COLUMNS = [
@@ -320,15 +352,98 @@ CONTACT_COLUMNS = [
 ]
 
 
-def _write_grams(rows: list[tuple[int, str, int]]) -> None:
-    table = SearchGram._meta.db_table
-    if connection.vendor == "postgresql":
+@contextmanager
+def _load_mode(rebuild_indexes: bool, models, log):
+    """Bulk-load settings for the duration of the load; optionally without secondary indexes."""
+    tables = [m._meta.db_table for m in models]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            # A big page cache, no fsync, no per-row foreign-key lookups: the data is generated consistent
+            # and can be generated again. All restored afterwards.
+            cursor.execute("PRAGMA cache_size=-1048576")
+            if not connection.in_atomic_block:  # (inside a transaction, e.g. in tests, these cannot change)
+                cursor.execute("PRAGMA synchronous=OFF")
+                cursor.execute("PRAGMA foreign_keys=OFF")
+            marks = ", ".join(["%s"] * len(tables))
+            cursor.execute(
+                f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})",
+                tables,
+            )
+        else:
+            marks = ", ".join(["%s"] * len(tables))
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                f"AND tablename IN ({marks}) AND indexname NOT IN (SELECT conname FROM pg_constraint)",
+                tables,
+            )
+        indexes = cursor.fetchall() if rebuild_indexes else []
+        for name, _sql in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+    try:
+        yield
+    finally:
+        started = time.monotonic()
         with connection.cursor() as cursor:
-            with cursor.cursor.copy(f'COPY "{table}" ("kind", "gram", "object_id") FROM STDIN') as copy:
-                for row in rows:
-                    copy.write_row(row)
-    else:
-        connection.connection.executemany(f'INSERT INTO "{table}" ("kind", "gram", "object_id") VALUES (?, ?, ?)', rows)
+            if indexes and connection.vendor == "postgresql":
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # run the deferred FK checks before DDL
+            for _name, sql in indexes:
+                cursor.execute(sql)
+            if connection.vendor == "sqlite":
+                if not connection.in_atomic_block:
+                    cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA cache_size=-65536")
+        if indexes:
+            log(f"  rebuilt {len(indexes)} indexes in {time.monotonic() - started:.0f} s")
+
+
+class GramSink:
+    """Where the search grams of the load go.
+
+    Directly into search_searchgram (sorted per batch) for small loads. For a big load they are collected
+    first and inserted once in key order at the end: an ordered insert fills B-tree pages completely, while
+    batch-by-batch inserts land in the middle of every gram's range and split pages. SQLite collects them in a
+    temporary table; PostgreSQL COPYs into the table with its primary key dropped and rebuilds it after.
+    """
+
+    def __init__(self, staged: bool, log):
+        self.staged = staged
+        self.log = log
+        self.table = SearchGram._meta.db_table
+        if not staged:
+            return
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                cursor.execute("CREATE TEMP TABLE IF NOT EXISTS yingdan_gram_stage (kind INTEGER, gram TEXT, object_id INTEGER)")
+                cursor.execute("DELETE FROM temp.yingdan_gram_stage")
+            else:
+                cursor.execute(f'ALTER TABLE "{self.table}" DROP CONSTRAINT IF EXISTS "{self.table}_pkey"')
+
+    def write(self, rows: list[tuple[int, str, int]]) -> None:
+        if not self.staged:
+            rows.sort(key=itemgetter(0, 1))  # stable: ids stay ascending within a gram
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                with cursor.cursor.copy(f'COPY "{self.table}" ("kind", "gram", "object_id") FROM STDIN') as copy:
+                    for row in rows:
+                        copy.write_row(row)
+        else:
+            target = "temp.yingdan_gram_stage" if self.staged else f'"{self.table}"'
+            connection.connection.executemany(f"INSERT INTO {target} (kind, gram, object_id) VALUES (?, ?, ?)", rows)
+
+    def finish(self) -> None:
+        if not self.staged:
+            return
+        started = time.monotonic()
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                cursor.execute(
+                    f'INSERT INTO "{self.table}" (kind, gram, object_id) '
+                    "SELECT kind, gram, object_id FROM temp.yingdan_gram_stage ORDER BY kind, gram, object_id"
+                )
+                cursor.execute("DROP TABLE temp.yingdan_gram_stage")
+            else:
+                cursor.execute(f'ALTER TABLE "{self.table}" ADD CONSTRAINT "{self.table}_pkey" PRIMARY KEY (kind, gram, object_id)')
+        self.log(f"  search grams in key order in {time.monotonic() - started:.0f} s")
 
 
 def generate(n: int, *, stdout=None, seed: int | None = None) -> dict:
