@@ -24,3 +24,18 @@ class AutocompleteSelect(forms.Select):
 
     def optgroups(self, name, value, attrs=None):
         return []
+
+
+class DatalistInput(forms.TextInput):
+    """A text input with suggestions (HTML datalist): free text stays possible."""
+
+    template_name = "generic/widgets/datalist.html"
+
+    def __init__(self, options, attrs=None):
+        super().__init__(attrs)
+        self.options = list(options)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["options"] = self.options
+        return context

@@ -9,7 +9,8 @@ from yingdan.core.choices import Action
 from yingdan.core.forms import BusinessModelForm, style_widgets
 from yingdan.core.models import Lookup
 from yingdan.core.permissions import get_permissions
-from yingdan.core.widgets import AutocompleteSelect
+from yingdan.core.regions import PROVINCES
+from yingdan.core.widgets import AutocompleteSelect, DatalistInput
 
 from .models import Contact, Customer
 
@@ -57,7 +58,7 @@ class CustomerForm(BusinessModelForm):
             "name", "short_name", "credit_code", "industry", "source", "level", "status", "province", "city",
             "district", "address", "website", "phone", "tags", "owner", "collaborators", "remarks",
         ]
-        widgets = {"remarks": forms.Textarea(attrs={"rows": 3})}
+        widgets = {"remarks": forms.Textarea(attrs={"rows": 3}), "province": DatalistInput(PROVINCES)}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
