@@ -189,3 +189,13 @@ def test_docs_are_served_locally(client, db):
     assert "swagger-ui" in html and "/static/drf_spectacular_sidecar/" in html
     assert "cdn.jsdelivr" not in html and "unpkg.com" not in html
     assert client.get("/api/schema/").status_code == 200
+
+
+def test_browsable_api_pages_render(client, people):
+    make_customer(people["admin"])
+    client.force_login(people["admin"])
+    for url in ("/api/v1/", "/api/v1/customers/", f"/api/v1/customers/{Customer.objects.get().pk}/", "/api/v1/users/",
+                "/api/v1/me/", "/api/v1/roles/", "/api/v1/departments/", "/api/v1/changes/", "/api/v1/lookups/"):
+        response = client.get(url, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200, url
+        assert response["Content-Type"].startswith("text/html")
