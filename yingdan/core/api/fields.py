@@ -99,3 +99,16 @@ class CustomFieldsField(serializers.Field):
         if not isinstance(data, dict):
             self.fail("not_a_dict")
         return {"custom_fields": data}
+
+
+def custom_field_definitions(model, request=None) -> list:
+    """Active custom-field definitions of `model`, loaded once per request (filters and serializer share them)."""
+    cache = getattr(request, "_yingdan_custom_fields", None) if request is not None else None
+    if cache is None:
+        cache = {}
+        if request is not None:
+            request._yingdan_custom_fields = cache
+    label = model._meta.label_lower
+    if label not in cache:
+        cache[label] = model.custom_field_definitions()
+    return cache[label]

@@ -20,6 +20,7 @@ from ..models import CustomFieldsMixin
 from ..permissions import get_permissions
 from ..text import normalize
 from ..validators import normalize_phone
+from .fields import custom_field_definitions
 
 RANGE_TYPES = {T.INTEGER, T.DECIMAL, T.MONEY, T.DATE, T.DATETIME}
 
@@ -75,7 +76,7 @@ class BaseFilterSet(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         model = self._meta.model
         if issubclass(model, CustomFieldsMixin):
-            for definition in model.custom_field_definitions():
+            for definition in custom_field_definitions(model, self.request):
                 if not definition.filterable:
                     continue
                 self.filters[f"cf_{definition.name}"] = CustomFieldFilter(definition)

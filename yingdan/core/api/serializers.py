@@ -28,7 +28,7 @@ from ..choices import FieldAccess
 from ..permissions import get_permissions
 from . import schema  # noqa: F401  (registers the OpenAPI extensions)
 from .exceptions import django_errors_to_api
-from .fields import CustomFieldsField, NestedRelatedField
+from .fields import CustomFieldsField, NestedRelatedField, custom_field_definitions
 
 BRIEF_CANDIDATES = ("username", "name", "code")
 # Relations to these are choosable by anyone who may write the referencing record (a rep picks a customer
@@ -117,12 +117,14 @@ class BaseModelSerializer(serializers.ModelSerializer):
 
     # --- custom fields --------------------------------------------------------------------------
     def custom_field_definitions(self):
-        """Active definitions of this model, loaded once per request (shared by list items)."""
-        model = self.Meta.model
-        cache = self.context.setdefault("_custom_field_definitions", {})
-        if model._meta.label_lower not in cache:
-            cache[model._meta.label_lower] = model.custom_field_definitions()
-        return cache[model._meta.label_lower]
+        """Active definitions of this model, loaded once per request (shared by list items and filters)."""
+        if self.request is not None:
+            return custom_field_definitions(self.Meta.model, self.request)
+        cache = self.context.setdefault("_custom_field_definitions", {})  # used without a request (scripts)
+        label = self.Meta.model._meta.label_lower
+        if label not in cache:
+            cache[label] = self.Meta.model.custom_field_definitions()
+        return cache[label]
 
     def custom_field_access(self) -> dict[str, str]:
         return {k[3:]: v for k, v in self.field_access_map.items() if k.startswith("cf_")}
