@@ -53,7 +53,6 @@ $(VENDOR_STAMP): $(NODE_STAMP) $(wildcard scripts/copy_vendor.py)
 migrate: venv static
 	@mkdir -p "$(YINGDAN_DATA_DIR)"
 	$(YINGDAN) migrate --noinput -v 0
-	$(YINGDAN) createcachetable -v 0
 
 demo: migrate
 	$(YINGDAN) seed --demo

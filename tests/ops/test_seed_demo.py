@@ -78,3 +78,17 @@ def test_seed_refuses_without_a_mode():
 
     with pytest.raises(CommandError):
         call_command("seed")
+
+
+def test_demo_customers_are_found_by_global_search(seeded):
+    from yingdan.search.services import search
+
+    director = User.objects.get(username="director")
+    customer = Customer.objects.order_by("id")[17]
+    fragment = customer.name[2:6]  # a middle fragment (字号 + industry): served by the gram index
+    for query in (fragment, customer.search_initials[:6]):
+        groups = {g.key: g for g in search(director, query, limit=500)}
+        assert customer.pk in [hit.obj.pk for hit in groups["customers"].hits], query
+    contact = Contact.objects.order_by("id")[5]
+    groups = {g.key: g for g in search(director, contact.name, limit=500)}
+    assert contact.pk in [hit.obj.pk for hit in groups["contacts"].hits]

@@ -21,6 +21,8 @@ from yingdan.core.models import Lookup, Tag
 from yingdan.core.validators import credit_code_check_char
 from yingdan.customers.models import Contact, Customer
 from yingdan.org.models import Department, Role, User
+from yingdan.search.indexing import index_rows
+from yingdan.search.services import providers as search_providers
 
 COMPANY_NAME = "华信智能科技有限公司"
 DEMO_PASSWORD = "yingdan123"
@@ -346,6 +348,10 @@ class DemoCompany:
                 collaborator_links.append(Customer.collaborators.through(customer_id=customer.pk, user_id=rng.choice(mates).pk))
         Customer.tags.through.objects.bulk_create(tag_links, batch_size=1000)
         Customer.collaborators.through.objects.bulk_create(collaborator_links, batch_size=1000)
+        # bulk_create sends no signals: index the names for global search (name fragments) here.
+        for provider in search_providers():
+            objects = {Customer: customers, Contact: contacts}.get(provider.model, [])
+            index_rows(provider.kind, [(obj.pk, obj.search_name) for obj in objects])
         self.log(f"  {len(customers)} customers, {len(contacts)} contacts")
         return {"customers": len(customers), "contacts": len(contacts)}
 
