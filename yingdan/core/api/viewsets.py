@@ -13,7 +13,7 @@ from django.db.models import Q
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, serializers, viewsets
 
-from ..choices import Action
+from ..choices import Action, FieldAccess
 from ..permissions import get_permissions
 from .exceptions import django_errors_to_api
 from .filters import QSearchFilter, name_search_q
@@ -55,13 +55,21 @@ class ScopedQuerysetMixin:
     def search_queryset(self, queryset, text: str):
         """`?q=`: the indexed name/pinyin columns when the model has them, else `search_fields`."""
         model = queryset.model
+        # Searching a field the user may not see would reveal its values.
+        hidden = {k for k, v in get_permissions(self.request.user).field_map(self.permission_module).items() if v == FieldAccess.HIDDEN}
+
+        def allowed(names):
+            return tuple(n for n in names if n not in hidden)
+
         if any(f.name == "search_name" for f in model._meta.concrete_fields):
             q = name_search_q(
-                text, phone_fields=getattr(self, "search_phone_fields", ()), email_fields=getattr(self, "search_email_fields", ())
+                text,
+                phone_fields=allowed(getattr(self, "search_phone_fields", ())),
+                email_fields=allowed(getattr(self, "search_email_fields", ())),
             )
         else:
             q = Q(pk__in=[])
-            for name in getattr(self, "search_fields", ()):
+            for name in allowed(getattr(self, "search_fields", ())):
                 q |= Q(**{f"{name}__icontains": text})
         return queryset.filter(q)
 

@@ -124,8 +124,10 @@ def test_hidden_and_read_only_fields(org, budget):
     assert body["remarks"] == "原备注"
     rows = client.get(URL).json()["results"]
     assert "phone" not in rows[0] and b"13800138000" not in client.get(URL).content
-    # A filter on a hidden field would reveal its value: it is not applied.
+    # A filter or search on a hidden field would reveal its value: neither applies to it.
     assert len(client.get(URL, {"phone": "13900000000"}).json()["results"]) == 1
+    assert client.get(URL, {"q": "13800138000"}).json()["results"] == []
+    assert len(api_client(org["director"]).get(URL, {"q": "13800138000"}).json()["results"]) == 1
 
     before = ObjectChange.objects.count()
     assert_error(client.patch(f"{URL}{customer.pk}/", {"remarks": "改"}, format="json"), 400, field="remarks")
