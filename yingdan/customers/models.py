@@ -14,6 +14,7 @@ from yingdan.core.validators import (
     normalize_credit_code,
     normalize_phone,
     validate_credit_code,
+    validate_mobile,
     validate_no_control_chars,
     validate_phone,
 )
@@ -122,7 +123,7 @@ class Contact(SearchKeysMixin, CustomFieldsMixin, BusinessModel):
     name = models.CharField(_("name"), max_length=100, validators=[validate_no_control_chars])
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts")
     title = models.CharField(_("job title"), max_length=100, blank=True)
-    mobile = models.CharField(_("mobile"), max_length=20, blank=True, db_index=True, validators=[validate_phone])
+    mobile = models.CharField(_("mobile"), max_length=20, blank=True, db_index=True, validators=[validate_mobile])
     phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[validate_phone])
     email = models.EmailField(_("e-mail"), max_length=254, blank=True, db_index=True)
     wechat = models.CharField(_("WeChat ID"), max_length=50, blank=True)
