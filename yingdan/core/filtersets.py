@@ -71,15 +71,17 @@ def custom_field_filters(d) -> dict:
     if d.type in (T.INTEGER, T.DECIMAL, T.MONEY):
         cast_to = IntegerField() if d.type == T.INTEGER else DecimalField(max_digits=20, decimal_places=4)
 
-        def ranged(queryset, name, value, key=key, cast_to=cast_to):
-            alias = f"_cf_num_{key}"
-            queryset = queryset.alias(**{alias: Cast(KeyTextTransform(key, "custom_fields"), cast_to)})
-            lookup = "gte" if name.endswith("_min") else "lte"
-            return queryset.filter(**{f"{alias}__{lookup}": value})
+        def ranged(lookup):
+            def apply(queryset, name, value, key=key, cast_to=cast_to):
+                alias = f"_cf_num_{key}"
+                queryset = queryset.alias(**{alias: Cast(KeyTextTransform(key, "custom_fields"), cast_to)})
+                return queryset.filter(**{f"{alias}__{lookup}": value})
+
+            return apply
 
         return {
-            f"{d.form_name}_min": django_filters.NumberFilter(method=ranged, label=_("%(label)s from") % {"label": label}),
-            f"{d.form_name}_max": django_filters.NumberFilter(method=ranged, label=_("%(label)s to") % {"label": label}),
+            f"{d.form_name}_min": django_filters.NumberFilter(method=ranged("gte"), label=_("%(label)s from") % {"label": label}),
+            f"{d.form_name}_max": django_filters.NumberFilter(method=ranged("lte"), label=_("%(label)s to") % {"label": label}),
         }
     if d.type in (T.DATE, T.DATETIME):
         widget = forms.DateInput(attrs={"type": "date"})
