@@ -3,6 +3,8 @@ from django.conf.urls.static import static
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+from yingdan.core.views.i18n import set_language
+
 urlpatterns = [
     path("", include("yingdan.urls_shell")),  # home, login/logout, account (no namespace)
     path("", include("yingdan.urls_ops")),  # /healthz (no namespace)
@@ -11,7 +13,7 @@ urlpatterns = [
     path("customers/", include("yingdan.customers.urls")),
     path("search/", include("yingdan.search.urls")),
     path("api/", include("yingdan.api_urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 ]
 if settings.DEBUG:
