@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.views.i18n import set_language as django_set_language
 
 
@@ -9,5 +10,5 @@ def set_language(request):
     user = getattr(request, "user", None)
     if request.method == "POST" and user is not None and user.is_authenticated and code in dict(settings.LANGUAGES):
         if user.language != code:
-            type(user).objects.filter(pk=user.pk).update(language=code)
+            get_user_model().objects.filter(pk=user.pk).update(language=code)
     return response
