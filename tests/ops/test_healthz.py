@@ -57,3 +57,9 @@ def test_healthz_is_degraded_when_the_database_fails(client, monkeypatch):
 def test_healthz_only_answers_reads(client):
     assert client.post("/healthz").status_code == 405
     assert client.head("/healthz").status_code == 200
+
+
+def test_healthz_stays_public_when_every_page_requires_login(client, settings):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "django.contrib.auth.middleware.LoginRequiredMiddleware"]
+    assert client.get("/customers/").status_code == 302  # the middleware is active ...
+    assert client.get("/healthz").status_code == 200  # ... and the health check is exempt

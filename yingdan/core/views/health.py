@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 
+from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
@@ -44,6 +45,7 @@ def check_queue() -> dict:
     return {"ok": True, "backend": backend, "pending": pending}
 
 
+@login_not_required  # load balancers do not log in (honoured if LoginRequiredMiddleware is ever enabled)
 @require_safe
 @never_cache
 def healthz(request):
@@ -52,5 +54,3 @@ def healthz(request):
     body = {"status": "ok" if healthy else "degraded", "database": database, "queue": queue}
     return JsonResponse(body, status=200 if healthy else 503)
 
-
-healthz.login_exempt = True  # read by any login-required middleware: load balancers do not log in
