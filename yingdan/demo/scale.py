@@ -361,6 +361,7 @@ def _load_mode(rebuild_indexes: bool, models, log):
             # A big page cache, no fsync, no per-row foreign-key lookups: the data is generated consistent
             # and can be generated again. All restored afterwards.
             cursor.execute("PRAGMA cache_size=-1048576")
+            cursor.execute("PRAGMA threads=2")  # the sorter (ordered gram insert, CREATE INDEX) may use both cores
             if not connection.in_atomic_block:  # (inside a transaction, e.g. in tests, these cannot change)
                 cursor.execute("PRAGMA synchronous=OFF")
                 cursor.execute("PRAGMA foreign_keys=OFF")

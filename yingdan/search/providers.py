@@ -125,15 +125,15 @@ class SearchProvider:
             return None
         grams = SearchGram.objects.filter(kind=self.kind)
         if len(qn) == 1:
-            sources = [grams.filter(gram__gte=qn, gram__lte=qn + TOP).values("object_id")]
+            sources = [grams.filter(gram__gte=qn, gram__lte=qn + TOP).order_by().values("object_id")]
         else:
-            sources = [grams.filter(gram=g).values("object_id") for g in query_grams(qn)]
+            sources = [grams.filter(gram=g).order_by().values("object_id") for g in query_grams(qn)]
         return Criterion("name", sources, Q(search_name__contains=qn))
 
     def pinyin_criteria(self, q: Query) -> list[Criterion]:
         if not q.is_letters or q.is_email:
             return []
-        base = self.model.objects.all()
+        base = self.model.objects.order_by()  # no ORDER BY: a source is read straight from its index range
         return [
             Criterion("initials", [base.filter(prefix_q("search_initials", q.norm)).values("pk")], prefix_q("search_initials", q.norm)),
             Criterion("pinyin", [base.filter(prefix_q("search_pinyin", q.norm)).values("pk")], prefix_q("search_pinyin", q.norm)),
@@ -145,7 +145,7 @@ class SearchProvider:
         cond = Q()
         for p in prefixes:
             cond |= Q(**{field_name: p}) if matched == "phone" and len(prefixes) == 1 and len(p) >= 11 else prefix_q(field_name, p)
-        return Criterion(matched, [self.model.objects.filter(cond).values("pk")], cond)
+        return Criterion(matched, [self.model.objects.filter(cond).order_by().values("pk")], cond)
 
     def criteria(self, q: Query) -> list[Criterion]:
         raise NotImplementedError

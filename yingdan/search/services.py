@@ -17,6 +17,7 @@ from yingdan.core.text import normalize
 from .providers import ContactSearchProvider, CustomerSearchProvider, Query, SearchHit, SearchProvider
 
 CANDIDATE_LIMIT = 5000
+WINDOWS = (2000, 16000)  # newest candidates tried before a scan, when candidates are many
 MAX_QUERY_LENGTH = 100
 
 
@@ -47,14 +48,30 @@ def _driving_source(criterion):
     return None
 
 
+def _newest(source, size: int):
+    """The `size` highest ids of a source (its one selected column)."""
+    column = next(iter(source.query.values_select), "pk")
+    return source.order_by(f"-{column}")[:size]
+
+
 def run_criterion(provider: SearchProvider, user, criterion, limit: int) -> list:
+    """The `limit` newest visible objects matching the criterion.
+
+    Few candidates: all of them are checked. Many: the newest candidates are checked in growing windows;
+    once a window yields `limit` matches they are the overall newest (every match is a candidate, and every
+    candidate newer than the window's oldest is in it). Otherwise the visible objects are scanned newest first.
+    """
     source = _driving_source(criterion)
     if source == []:
         return []
-    qs = provider.visible(user).filter(criterion.verify)
+    visible = provider.visible(user).filter(criterion.verify).order_by("-pk")
     if source is not None:
-        qs = qs.filter(pk__in=source)
-    return list(qs.order_by("-pk")[:limit])
+        return list(visible.filter(pk__in=source)[:limit])
+    for window in WINDOWS:
+        found = list(visible.filter(pk__in=_newest(criterion.sources[0], window))[:limit])
+        if len(found) >= limit:
+            return found
+    return list(visible[:limit])
 
 
 def search_provider(provider: SearchProvider, user, q: Query, limit: int) -> ResultGroup:

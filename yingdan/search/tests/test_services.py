@@ -97,14 +97,18 @@ def test_empty_and_punctuation_only_queries(org, data):
     assert search(org["director"], " ,。!") == []
 
 
-def test_dense_matches_take_the_scan_path(org, data, monkeypatch):
+@pytest.mark.parametrize("windows", [(1,), (2, 16000), ()], ids=["window-too-small", "windows", "scan"])
+def test_dense_matches_take_the_window_or_scan_path(org, data, monkeypatch, windows):
     """With a tiny candidate bound every gram counts as common: results must be the same."""
     rep = org["rep_east"]
     monkeypatch.setattr(services, "CANDIDATE_LIMIT", 0)
+    monkeypatch.setattr(services, "WINDOWS", windows)
     assert names(rep, "科技", "customers") == ["华为科技有限公司", "腾讯科技"]
     assert names(rep, "为科有限", "customers") == []
     assert names(rep, "txkj", "customers") == ["腾讯科技"]
     assert "深圳腾讯秘密科技" not in names(rep, "科技", "customers")
+    assert names(rep, "伟", "contacts") == ["王伟", "王伟明", "王小伟"]
+    assert names(org["director"], "腾讯", "customers") == ["深圳腾讯秘密科技", "腾讯科技"]
 
 
 def test_limit_and_more_flag(org):
@@ -114,3 +118,13 @@ def test_limit_and_more_flag(org):
     group = {g.key: g for g in search(rep, "星河", limit=5)}["customers"]
     assert len(group.hits) == 5 and group.more
     assert [h.title for h in group.hits] == [f"星河科技{i}号" for i in (6, 5, 4, 3, 2)]  # newest first
+
+
+def test_window_results_are_the_newest_visible_matches(org, data, monkeypatch):
+    monkeypatch.setattr(services, "CANDIDATE_LIMIT", 0)
+    monkeypatch.setattr(services, "WINDOWS", (2,))
+    director_hits = {g.key: g for g in search(org["director"], "科技", limit=1)}["customers"]
+    assert [h.title for h in director_hits.hits] == ["深圳腾讯秘密科技"] and director_hits.more
+    # The rep cannot see the newest candidate: the window holds one visible match, so the scan decides.
+    rep_hits = {g.key: g for g in search(org["rep_east"], "科技", limit=1)}["customers"]
+    assert [h.title for h in rep_hits.hits] == ["华为科技有限公司"] and rep_hits.more
