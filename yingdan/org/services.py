@@ -28,6 +28,8 @@ def save_user(actor, user: User, *, roles=None, password: str | None = None) -> 
         lock_visible(actor, User, user.pk, Action.EDIT)
     if user.is_superuser and not actor.is_superuser:
         raise ValidationError(_("Only a superuser may edit a superuser."))
+    if not is_new:
+        _guard_admin_account(actor, user)
     if password:
         user.set_password(password)
     elif is_new:
@@ -48,6 +50,13 @@ def _is_admin(user) -> bool:
     return user.is_superuser or user.roles.filter(is_admin=True).exists()
 
 
+def _guard_admin_account(actor, user: User) -> None:
+    """Only administrators change (or reset the password of, or deactivate) an administrator's account:
+    otherwise anyone with the users edit permission could take over an administrator."""
+    if not _is_admin(actor) and (user.is_superuser or user.roles.filter(is_admin=True).exists()):
+        raise ValidationError(_("Only an administrator may change an administrator's account."))
+
+
 @transaction.atomic
 def deactivate_user(actor, user: User) -> User:
     """Deactivate a user (e.g. a rep who leaves). Nothing they own is deleted or reassigned here; the
@@ -56,6 +65,7 @@ def deactivate_user(actor, user: User) -> User:
     user = lock_visible(actor, User, user.pk, Action.EDIT)
     if user.pk == actor.pk:
         raise ValidationError(_("You cannot deactivate yourself."))
+    _guard_admin_account(actor, user)
     user.is_active = False
     user.deactivated_at = timezone.now()
     user.save(update_fields=["is_active", "deactivated_at"])
@@ -69,6 +79,7 @@ def deactivate_user(actor, user: User) -> User:
 def activate_user(actor, user: User) -> User:
     require(actor, "users", Action.EDIT)
     user = lock_visible(actor, User, user.pk, Action.EDIT)
+    _guard_admin_account(actor, user)
     user.is_active = True
     user.deactivated_at = None
     user.save(update_fields=["is_active", "deactivated_at"])
