@@ -61,10 +61,10 @@ def main() -> int:
                "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
         if name == "sqlite":
             env["YINGDAN_DATA_DIR"] = str(Path(url.removeprefix("sqlite:///")).parent)
-        proc = subprocess.run([sys.executable, __file__, "--worker", name], env=env, cwd=ROOT, capture_output=True, text=True)
-        sys.stderr.write(proc.stderr)
+        # The worker's progress goes straight to our stderr; its last stdout line is its JSON result.
+        proc = subprocess.run([sys.executable, __file__, "--worker", name], env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
         if proc.returncode != 0:
-            report["databases"][name] = {"error": proc.stderr.strip().splitlines()[-1:] or ["failed"]}
+            report["databases"][name] = {"error": f"worker exited with {proc.returncode} (see the messages above)"}
             continue
         report["databases"][name] = json.loads(proc.stdout.strip().splitlines()[-1])
     out = json.dumps(report, ensure_ascii=False, indent=2)

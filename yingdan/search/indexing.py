@@ -43,3 +43,18 @@ def reindex(keys=None, using: str = "default", stdout=None):
             with connections[using].cursor() as cursor:
                 cursor.execute(f'ANALYZE "{SearchGram._meta.db_table}"')
         yield provider.key, count
+
+
+def index_instances(objects, using: str = "default") -> int:
+    """Index objects written with bulk_create (which sends no post_save): call it in the same transaction; returns the number of grams written.
+
+    e.g. `Contact.objects.bulk_create(contacts); index_instances(contacts)`. Objects need their pk set.
+    """
+    objects = list(objects)
+    if not objects:
+        return 0
+    model = type(objects[0])
+    provider = next((p for p in providers() if p.model is model), None)
+    if provider is None:
+        return 0
+    return index_rows(provider.kind, [(o.pk, o.search_name) for o in objects], using=using)

@@ -73,12 +73,12 @@ def test_reindex_command_rebuilds_everything(org, data):
 
 
 def test_bulk_created_objects_are_indexed_by_the_bulk_path(org):
-    from yingdan.search.indexing import index_rows
+    from yingdan.search.indexing import index_instances
 
     customer = make_customer(org["rep_east"], name="临时")
     made = Contact.objects.bulk_create([Contact(customer=customer, name="欧阳娜娜", search_name="欧阳娜娜")])
     assert names(org["rep_east"], "娜娜", "contacts") == []  # bulk_create sends no signal
-    index_rows(CONTACT, [(c.pk, c.search_name) for c in made])
+    assert index_instances(made) == 4  # grams: 欧阳 阳娜 娜娜 娜
     assert names(org["rep_east"], "娜娜", "contacts") == ["欧阳娜娜"]
 
 
