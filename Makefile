@@ -69,7 +69,7 @@ check-deploy: venv
 	if echo "$$out" | grep -qiE 'warning|error'; then echo "check --deploy printed warnings"; exit 1; fi
 
 pytest: venv static
-	$(VENV)/bin/pytest -n $${PYTEST_WORKERS:-2} -q $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $${PYTEST_WORKERS:-2} -q -rfEs $(PYTEST_ARGS)
 
 test: venv static lint
 	$(YINGDAN) makemigrations --check --dry-run
