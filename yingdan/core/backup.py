@@ -193,6 +193,16 @@ def unknown_migrations(manifest: dict, using: str = "default") -> list[str]:
     return [f"{app}.{name}" for app, names in manifest.get("migrations", {}).items() for name in names if (app, name) not in known]
 
 
+def _drop_tables(using: str) -> None:
+    connection = connections[using]
+    tables = connection.introspection.table_names()
+    if tables:
+        with connection.cursor() as cursor:
+            quoted = ", ".join(connection.ops.quote_name(t) for t in tables)
+            cursor.execute(f"DROP TABLE IF EXISTS {quoted} CASCADE")
+    connection.close()
+
+
 def restore_backup(archive: Path, *, force: bool = False, using: str = "default") -> dict:
     archive = Path(archive)
     if not archive.is_file():
@@ -233,6 +243,7 @@ def restore_backup(archive: Path, *, force: bool = False, using: str = "default"
             finally:
                 source.close()
         else:
+            _drop_tables(using)  # tables a newer schema added would otherwise survive and clash with migrate
             _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
                   "--exit-on-error", f"--dbname={connections[using].settings_dict['NAME']}", str(db_file)], postgres_env(using))
         media_src = tmp_dir / MEDIA_DIR
