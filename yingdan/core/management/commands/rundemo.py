@@ -1,6 +1,6 @@
 """`yingdan rundemo`: the web server and the huey worker together, for `make demo`.
 
-Both run as child processes in their own process groups. Ctrl-C (SIGINT) or SIGTERM stops both: each group
+Both run as child processes in their own process groups. Ctrl-C (SIGINT), SIGTERM or SIGHUP stops both: each group
 gets SIGTERM, and SIGKILL if it has not exited after a grace period. If either child dies, the other is
 stopped too and the command exits with an error.
 """
@@ -18,6 +18,7 @@ import urllib.request
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from yingdan.demo import company
 from yingdan.org.models import User
@@ -55,7 +56,7 @@ class Command(BaseCommand):
             web = [*manage, "runserver", f"{host}:{port}", "--noreload"]
         self.children: dict[str, subprocess.Popen] = {}
         self.stopping = False
-        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
         try:
             self.children["web"] = subprocess.Popen(web, env=env, start_new_session=True)
             self.children["worker"] = subprocess.Popen([*manage, "run_huey"], env=env, start_new_session=True)
@@ -88,7 +89,10 @@ class Command(BaseCommand):
         return False
 
     def _banner(self, url: str) -> None:
-        existing = set(User.objects.filter(username__in=[u for u, _, _ in company.DEMO_LOGINS]).values_list("username", flat=True))
+        try:
+            existing = set(User.objects.filter(username__in=[u for u, _, _ in company.DEMO_LOGINS]).values_list("username", flat=True))
+        except DatabaseError:  # not migrated yet: the server still runs and says so on every page
+            existing = set()
         lines = ["", "=" * 72, f"  Yingdan 赢单 is running: {url}", f"  Data directory: {settings.DATA_DIR}", ""]
         if existing:
             lines.append(f"  Demo logins (password {company.DEMO_PASSWORD}):")
