@@ -10,12 +10,21 @@ from yingdan.core.validators import to_halfwidth
 from .models import Department, Role, User
 
 
-def department_label(dept: Department) -> str:
-    return f"{'— ' * dept.depth}{dept.name}"
+def department_path_labeller():
+    """A label function showing each department with its ancestry ("华东大区 / 上海组"), from one query."""
+    names: dict[int, str] = {}
+
+    def label(dept: Department) -> str:
+        if not names:
+            names.update(Department.objects.values_list("id", "name"))
+        ids = [int(p) for p in dept.path.strip("/").split("/") if p]
+        return " / ".join(names.get(i, "?") for i in ids) or dept.name
+
+    return label
 
 
 class DepartmentChoiceFilter(django_filters.ModelChoiceFilter):
-    """A department picker whose options are indented by depth."""
+    """A department picker whose options show the department path."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("queryset", Department.objects.order_by("path").only("id", "name", "depth", "path"))
@@ -24,7 +33,7 @@ class DepartmentChoiceFilter(django_filters.ModelChoiceFilter):
     @property
     def field(self):
         field = super().field
-        field.label_from_instance = department_label
+        field.label_from_instance = department_path_labeller()
         return field
 
 

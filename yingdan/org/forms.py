@@ -17,7 +17,7 @@ from yingdan.core.models import CustomField
 from yingdan.core.models.base import BusinessModel, department_ids_for
 from yingdan.core.permissions import all_modules, get_permissions
 
-from .filtersets import department_label
+from .filtersets import department_path_labeller
 from .models import Department, Role, User
 
 # Fields never offered in a role's field-permission section (internal or derived columns).
@@ -25,8 +25,16 @@ FIELD_PERMISSION_EXCLUDE = {"custom_fields", "search_name", "search_pinyin", "se
 
 
 class DepartmentChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return department_label(obj)
+    """Options labelled with the department path, e.g. “华东大区 / 上海组”."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.label_from_instance = department_path_labeller()
+
+    def __deepcopy__(self, memo):
+        result = super().__deepcopy__(memo)
+        result.label_from_instance = department_path_labeller()  # a fresh name cache per form
+        return result
 
 
 class UserChoiceField(forms.ModelChoiceField):
@@ -88,7 +96,7 @@ class UserForm(SectionedForm, forms.ModelForm):
         model = User
         fields = ["username", "name", "mobile", "email", "title", "language", "department", "roles", "is_active"]
         field_classes = {"department": DepartmentChoiceField}
-        widgets = {"roles": forms.CheckboxSelectMultiple}
+        widgets = {"roles": forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})}
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -6,6 +6,8 @@ Thin views over the generic machinery; every write goes through yingdan.org.serv
 
 from __future__ import annotations
 
+import datetime
+
 from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
@@ -15,7 +17,7 @@ from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -63,8 +65,19 @@ def permission_summary(perms, *, with_fields: bool = True) -> list[dict]:
     return rows
 
 
-def action_url(user, module: str, action: str, name: str, obj) -> str | None:
-    return reverse(name, args=[obj.pk]) if get_permissions(user).has(module, action) else None
+class ReadableOverviewMixin:
+    """Dates and times on the overview as “2024-05-01 14:30” (local time), not their repr."""
+
+    def overview_sections(self, obj):
+        sections = super().overview_sections(obj)
+        for _title, rows in sections:
+            for row in rows:
+                value = row.get("value")
+                if isinstance(value, datetime.datetime):
+                    row["value"] = formats.date_format(timezone.localtime(value), "Y-m-d H:i")
+                elif isinstance(value, datetime.date):
+                    row["value"] = formats.date_format(value, "Y-m-d")
+        return sections
 
 
 # -- users ---------------------------------------------------------------------------------------------
@@ -81,7 +94,7 @@ class UserListView(generic.ObjectListView):
     ]
 
 
-class UserDetailView(generic.ObjectDetailView):
+class UserDetailView(ReadableOverviewMixin, generic.ObjectDetailView):
     model = User
     queryset = User.objects.select_related("department", "department__manager").prefetch_related("roles")
     template_name = "org/user_detail.html"
@@ -125,6 +138,7 @@ class UserEditView(generic.ObjectEditView):
     model = User
     form_class = UserForm
     queryset = User.objects.prefetch_related("roles")
+    template_name = "org/user_edit.html"
 
     def get_initial(self):
         return {k: v for k, v in self.request.GET.items() if k == "department"}
@@ -306,7 +320,7 @@ class DepartmentTreeView(generic.ObjectPermissionMixin, View):
         nodes = []
 
         def walk(dept, level):
-            node = {"dept": dept, "level": level, "indent": level * 1.25, "children": len(children.get(dept.pk, [])), "total": dept.member_count}
+            node = {"dept": dept, "level": level, "indent": level * 1.25, "sub_indent": level * 1.25 + 2.6, "children": len(children.get(dept.pk, [])), "total": dept.member_count}
             nodes.append(node)
             for child in children.get(dept.pk, []):
                 node["total"] += walk(child, level + 1)
@@ -338,7 +352,7 @@ class DepartmentListView(generic.ObjectListView):
     template_name = "org/department_list.html"
 
 
-class DepartmentDetailView(generic.ObjectDetailView):
+class DepartmentDetailView(ReadableOverviewMixin, generic.ObjectDetailView):
     model = Department
     queryset = Department.objects.select_related("parent", "manager")
     template_name = "org/department_detail.html"
@@ -412,7 +426,7 @@ class RoleListView(generic.ObjectListView):
     add_url_name = "org:role_add"
 
 
-class RoleDetailView(generic.ObjectDetailView):
+class RoleDetailView(ReadableOverviewMixin, generic.ObjectDetailView):
     model = Role
     template_name = "org/role_detail.html"
     detail_sections = [(gettext_lazy("Role"), ["name", "code", "description", "is_builtin", "is_admin", "created_at"])]
