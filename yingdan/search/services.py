@@ -16,7 +16,7 @@ from yingdan.core.text import normalize
 
 from .providers import ContactSearchProvider, CustomerSearchProvider, Query, SearchHit, SearchProvider
 
-CANDIDATE_LIMIT = 5000
+CANDIDATE_LIMIT = 2000
 WINDOWS = (2000, 16000)  # newest candidates tried before a scan, when candidates are many
 MAX_QUERY_LENGTH = 100
 
