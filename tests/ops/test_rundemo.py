@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -49,24 +50,26 @@ def test_rundemo_runs_web_and_worker_and_stops_both(tmp_path, stop_signal):
     demo = subprocess.Popen([sys.executable, "-m", "yingdan.manage", "rundemo", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     children: list[int] = []
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(demo.stdout), daemon=True)
+    reader.start()
     try:
         deadline = time.monotonic() + 90
-        body = None
-        while time.monotonic() < deadline and demo.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-                    body = response.read().decode()
-                    break
-            except OSError:
-                time.sleep(0.3)
-        assert body and '"status": "ok"' in body and "SqliteHuey" in body
+        while time.monotonic() < deadline and demo.poll() is None and not any("Press Ctrl-C" in line for line in lines):
+            time.sleep(0.2)  # the banner is printed once the server answers /healthz
+        assert any(f"is running: http://127.0.0.1:{port}/" in line for line in lines), "".join(lines)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
+            body = response.read().decode()
+        assert '"status": "ok"' in body and "SqliteHuey" in body
         children = _children(demo.pid)
         assert len(children) == 2  # the web server and the huey consumer
 
         demo.send_signal(stop_signal)
-        output, _ = demo.communicate(timeout=60)
+        demo.wait(timeout=60)
+        reader.join(timeout=10)
+        output = "".join(lines)
         assert demo.returncode == 0, output
-        assert "is running: http://127.0.0.1:" in output and "Stopped." in output
+        assert output.rstrip().endswith("Stopped."), output
         assert not [pid for pid in children if _alive(pid)]
         with socket.socket() as sock:  # the port is released
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
