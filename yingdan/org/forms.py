@@ -42,6 +42,15 @@ class UserChoiceField(forms.ModelChoiceField):
         return f"{obj.name} ({obj.username})" if obj.name else obj.username
 
 
+class CheckboxList(forms.CheckboxSelectMultiple):
+    """Checkboxes styled like the rest of the product (the class goes on each box, not on the wrapper)."""
+
+    def create_option(self, *args, **kwargs):
+        option = super().create_option(*args, **kwargs)
+        option["attrs"]["class"] = "form-check-input"
+        return option
+
+
 class SectionedForm:
     """`sections` = [(title, [field names])]; `grouped_fields()` as the generic edit template expects."""
 
@@ -96,7 +105,7 @@ class UserForm(SectionedForm, forms.ModelForm):
         model = User
         fields = ["username", "name", "mobile", "email", "title", "language", "department", "roles", "is_active"]
         field_classes = {"department": DepartmentChoiceField}
-        widgets = {"roles": forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})}
+        widgets = {"roles": CheckboxList}
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
