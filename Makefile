@@ -15,7 +15,7 @@ export YINGDAN_DATA_DIR PORT
 
 VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
-VENDOR_STAMP := node_modules/.vendor-copied
+VENDOR_STAMP := yingdan/static/vendor/.copied
 # A throw-away key, only for `check --deploy` (production settings refuse to start without a real one).
 CHECK_SECRET_KEY := check-deploy-only-1f0c9e7b5a3d48e2b6c4a9d7e1f3b5c8a0d2e4f6b8c1a3e5d7f9
 
@@ -45,9 +45,9 @@ $(NODE_STAMP): package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-$(VENDOR_STAMP): $(NODE_STAMP) $(wildcard scripts/copy_vendor.py)
+$(VENDOR_STAMP): $(NODE_STAMP) $(wildcard scripts/copy_vendor.py) | $(VENV_STAMP)
 	@if [ -f scripts/copy_vendor.py ]; then $(PY) scripts/copy_vendor.py; fi
-	@touch $@
+	@mkdir -p $(@D) && touch $@
 
 # -- the demo --------------------------------------------------------------------------------------
 migrate: venv static
