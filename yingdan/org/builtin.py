@@ -12,11 +12,11 @@ def _grant(actions, scope):
 
 BUILTIN_ROLES = [
     {
-        "code": "admin", "name": "系统管理员", "description": "System administrator: everything.",
+        "code": "admin", "name": "系统管理员", "description": "系统管理员：全部功能与全部数据",
         "is_admin": True, "permissions": {},
     },
     {
-        "code": "director", "name": "销售总监", "description": "Head of sales: all company data.",
+        "code": "director", "name": "销售总监", "description": "销售总监：全公司数据",
         "permissions": {
             **{m: _grant(ALL, DataScope.ALL) for m in BUSINESS_MODULES},
             "users": _grant(["view"], DataScope.ALL),
@@ -25,7 +25,7 @@ BUILTIN_ROLES = [
         },
     },
     {
-        "code": "manager", "name": "销售经理", "description": "Team manager: own department and below.",
+        "code": "manager", "name": "销售经理", "description": "销售经理：本部门及下级部门数据",
         "permissions": {
             **{m: _grant(ALL, DataScope.DEPARTMENT_TREE) for m in BUSINESS_MODULES},
             "users": _grant(["view"], DataScope.DEPARTMENT_TREE),
@@ -33,7 +33,7 @@ BUILTIN_ROLES = [
         },
     },
     {
-        "code": "rep", "name": "销售代表", "description": "Sales rep: own customers.",
+        "code": "rep", "name": "销售代表", "description": "销售代表：本人负责的客户",
         "permissions": {
             **{m: _grant(["view", "create", "edit", "export"], DataScope.OWN) for m in BUSINESS_MODULES},
             "users": _grant(["view"], DataScope.DEPARTMENT),
@@ -41,7 +41,7 @@ BUILTIN_ROLES = [
         },
     },
     {
-        "code": "finance", "name": "财务", "description": "Finance: reads all customers; bank details later.",
+        "code": "finance", "name": "财务", "description": "财务：查看全公司客户，不可修改负责人",
         "permissions": {
             **{m: _grant(["view", "export"], DataScope.ALL) for m in BUSINESS_MODULES},
             "users": _grant(["view"], DataScope.ALL),

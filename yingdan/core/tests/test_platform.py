@@ -43,7 +43,7 @@ def test_department_cannot_move_under_descendant(org):
     east.parent = org["sh"]
     with pytest.raises(ValidationError) as exc:
         save_department(factories.system_actor(), east)
-    assert "sub-departments" in str(exc.value)
+    assert "parent" in exc.value.message_dict
 
 
 @pytest.mark.parametrize(

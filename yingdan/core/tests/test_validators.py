@@ -22,17 +22,17 @@ def test_credit_code_full_width_and_lower_case_normalised():
 
 
 @pytest.mark.parametrize(
-    "code, fragment",
+    "code, code_expected",
     [
-        ("91440300708461136X", "check character"),
-        ("9144030070846113", "18 characters"),
-        ("91440300708461136I", "I, O, Z, S, V"),
+        ("91440300708461136X", "check"),
+        ("9144030070846113", "length"),
+        ("91440300708461136I", "chars"),
     ],
 )
-def test_invalid_credit_codes(code, fragment):
+def test_invalid_credit_codes(code, code_expected):
     with pytest.raises(ValidationError) as exc:
         validate_credit_code(code)
-    assert fragment in " ".join(exc.value.messages)
+    assert exc.value.error_list[0].code == code_expected
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ an object outside the scope is a 404. Writes go through the service function the
 
 from __future__ import annotations
 
+import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -22,7 +23,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views import View
 
-from .. import changelog, registry
+from .. import changelog, registry, tables
 from ..choices import Action, FieldAccess
 from ..models import ObjectChange, SavedView
 from ..permissions import get_permissions
@@ -230,7 +231,8 @@ class ObjectDetailView(ObjectPermissionMixin, View):
         return {}
 
     def overview_sections(self, obj):
-        field_map = get_permissions(self.request.user).field_map(self.module)
+        perms = get_permissions(self.request.user)
+        field_map = perms.field_map(self.module)
         sections = []
         for title, names in self.detail_sections:
             rows = []
@@ -239,11 +241,19 @@ class ObjectDetailView(ObjectPermissionMixin, View):
                     continue
                 field = obj._meta.get_field(name)
                 value = getattr(obj, name)
+                link = None
                 if field.many_to_many:
                     value = "、".join(str(v) for v in value.all())
                 elif field.choices:
                     value = getattr(obj, f"get_{name}_display")()
-                rows.append({"label": capfirst(field.verbose_name), "value": value, "name": name, "money": False})
+                elif isinstance(value, models.Model):
+                    module = getattr(value, "permission_module", "")
+                    if module and module != "settings" and perms.has(module, Action.VIEW):
+                        link = value.get_absolute_url()
+                    value = str(value)
+                elif isinstance(value, (datetime.date, datetime.datetime)):
+                    value = tables.display(value)
+                rows.append({"label": capfirst(field.verbose_name), "value": value, "name": name, "link": link})
             if rows:
                 sections.append((title, rows))
         if hasattr(obj, "custom_fields"):
