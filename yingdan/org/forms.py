@@ -204,11 +204,15 @@ class DepartmentForm(SectionedForm, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         parents = Department.objects.order_by("path").only("id", "name", "depth", "path")
-        if user is not None:
-            parents = parents.visible_to(user)
-        self.fields["parent"].queryset = parents
         self.fields["parent"].empty_label = _("(top level)")
         self.fields["parent"].help_text = _("Leave empty for a top-level department.")
+        if user is not None:
+            parents = parents.visible_to(user)
+            if get_permissions(user).scope("departments") != DataScope.ALL:
+                # Top-level departments would fall outside a limited scope.
+                self.fields["parent"].required = True
+                self.fields["parent"].help_text = _("Choose a department within your scope.")
+        self.fields["parent"].queryset = parents
         managers = User.objects.filter(is_active=True)
         if self.instance.manager_id:
             managers = User.objects.filter(is_active=True) | User.objects.filter(pk=self.instance.manager_id)

@@ -124,12 +124,13 @@ class UserDetailView(ReadableOverviewMixin, generic.ObjectDetailView):
     def extra_context(self, obj):
         actor = self.request.user
         can_edit = get_permissions(actor).has("users", EDIT)
+        effective = compute(obj)
         return {
             "edit_url": self.get_edit_url(obj),
             "password_url": reverse("org:user_password", args=[obj.pk]) if can_edit else None,
             "status_url": (reverse("org:user_deactivate" if obj.is_active else "org:user_activate", args=[obj.pk]) if can_edit and obj.pk != actor.pk else None),
-            "permission_rows": permission_summary(compute(obj)),
-            "is_admin_user": compute(obj).is_admin,
+            "permission_rows": permission_summary(effective),
+            "is_admin_user": effective.is_admin,
             "roles": list(obj.roles.all()),
         }
 

@@ -179,3 +179,10 @@ class TestDepartmentDelete(DepartmentViewsBase):
         self.login(self.dept_admin_b)
         self.assertEqual(self.client.post(self.url("delete", empty)).status_code, 404)
         self.assertTrue(Department.objects.filter(pk=empty.pk).exists())
+
+    def test_limited_scope_cannot_create_top_level_departments(self):
+        self.login(self.dept_admin_b)
+        response = self.client.post(self.url("add"), {"name": "游离部门", "order": 1})
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("parent", response.context["form"].errors)
+        self.assertFalse(Department.objects.filter(name="游离部门").exists())
