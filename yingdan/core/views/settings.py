@@ -8,7 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from .. import changelog, registry, services
 from ..choices import Action, ChangeAction, ChangeSource
@@ -51,10 +51,10 @@ def format_choices(choices: list) -> str:
 
 class CustomFieldForm(forms.ModelForm):
     choices_text = forms.CharField(
-        label=_l("Options"), required=False, widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_l("One per line: value | 中文标签 | English label | 1 (active) or 0 (retired). Options cannot be removed, only retired."),
+        label=gettext_lazy("Options"), required=False, widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=gettext_lazy("One per line: value | 中文标签 | English label | 1 (active) or 0 (retired). Options cannot be removed, only retired."),
     )
-    default_text = forms.CharField(label=_l("Default value"), required=False)
+    default_text = forms.CharField(label=gettext_lazy("Default value"), required=False)
 
     class Meta:
         model = CustomField
@@ -64,7 +64,7 @@ class CustomFieldForm(forms.ModelForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["object_type"] = forms.ChoiceField(
-            label=_l("Object"), choices=[(k, m._meta.verbose_name) for k, m in registry.custom_field_models.items()]
+            label=gettext_lazy("Object"), choices=[(k, m._meta.verbose_name) for k, m in registry.custom_field_models.items()]
         )
         if self.instance.pk:
             for name in ("object_type", "name", "type"):
@@ -102,7 +102,7 @@ class CustomFieldForm(forms.ModelForm):
 
 
 class CustomFieldTable(Table):
-    object_type = Column(_l("Object"), render=lambda d: registry.custom_field_models[d.object_type]._meta.verbose_name if d.object_type in registry.custom_field_models else d.object_type, order_by="object_type")
+    object_type = Column(gettext_lazy("Object"), render=lambda d: registry.custom_field_models[d.object_type]._meta.verbose_name if d.object_type in registry.custom_field_models else d.object_type, order_by="object_type")
 
     class Meta:
         model = CustomField
@@ -112,9 +112,9 @@ class CustomFieldTable(Table):
 
 
 class CustomFieldFilterSet(BaseFilterSet):
-    object_type = django_filters.ChoiceFilter(choices=lambda: [(k, m._meta.verbose_name) for k, m in registry.custom_field_models.items()], label=_l("Object"))
-    type = django_filters.ChoiceFilter(choices=T.choices, label=_l("Type"))
-    is_active = django_filters.BooleanFilter(label=_l("Active"))
+    object_type = django_filters.ChoiceFilter(choices=lambda: [(k, m._meta.verbose_name) for k, m in registry.custom_field_models.items()], label=gettext_lazy("Object"))
+    type = django_filters.ChoiceFilter(choices=T.choices, label=gettext_lazy("Type"))
+    is_active = django_filters.BooleanFilter(label=gettext_lazy("Active"))
 
     class Meta:
         model = CustomField
@@ -130,7 +130,7 @@ class CustomFieldListView(generic.ObjectListView):
     table = CustomFieldTable
     filterset = CustomFieldFilterSet
     add_url_name = "core:customfield_add"
-    bulk_actions = [("core:customfield_bulk_deactivate", _l("Deactivate"), Action.EDIT)]
+    bulk_actions = [("core:customfield_bulk_deactivate", gettext_lazy("Deactivate"), Action.EDIT)]
 
     def add_url(self):
         from django.urls import reverse
@@ -164,7 +164,7 @@ class CustomFieldEditView(generic.ObjectEditView):
 class CustomFieldBulkDeactivateView(generic.BulkActionView):
     model = CustomField
     action = Action.EDIT
-    title = _l("Deactivate custom fields")
+    title = gettext_lazy("Deactivate custom fields")
     success_url_name = "core:customfield_list"
 
     def apply(self, ids, form):
@@ -183,7 +183,7 @@ class LookupForm(forms.ModelForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"] = forms.ChoiceField(label=_l("List"), choices=list(registry.lookup_kinds.items()))
+        self.fields["kind"] = forms.ChoiceField(label=gettext_lazy("List"), choices=list(registry.lookup_kinds.items()))
         if self.instance.pk:
             self.fields["kind"].disabled = True
         self.fields["color"].widget = forms.TextInput(attrs={"type": "color"})
@@ -195,7 +195,7 @@ class LookupForm(forms.ModelForm):
 
 
 class LookupTable(Table):
-    kind = Column(_l("List"), render=lambda lk: registry.lookup_kinds.get(lk.kind, lk.kind), order_by="kind")
+    kind = Column(gettext_lazy("List"), render=lambda lk: registry.lookup_kinds.get(lk.kind, lk.kind), order_by="kind")
 
     class Meta:
         model = Lookup
@@ -205,8 +205,8 @@ class LookupTable(Table):
 
 
 class LookupFilterSet(BaseFilterSet):
-    kind = django_filters.ChoiceFilter(choices=lambda: list(registry.lookup_kinds.items()), label=_l("List"))
-    is_active = django_filters.BooleanFilter(label=_l("Active"))
+    kind = django_filters.ChoiceFilter(choices=lambda: list(registry.lookup_kinds.items()), label=gettext_lazy("List"))
+    is_active = django_filters.BooleanFilter(label=gettext_lazy("Active"))
 
     class Meta:
         model = Lookup
@@ -256,9 +256,9 @@ class LookupEditView(generic.ObjectEditView):
 
 # -- change log ------------------------------------------------------------------------------------------
 class ObjectChangeTable(Table):
-    object_type = Column(_l("Object type"), render=lambda c: c.content_type.model_class()._meta.verbose_name if c.content_type.model_class() else c.content_type.model, sortable=False)
-    object_link = Column(_l("Object"), render=lambda c: c.object_repr, sortable=False)
-    summary = Column(_l("Fields"), render=lambda c: "、".join(list(c.changes)[:6]), sortable=False)
+    object_type = Column(gettext_lazy("Object type"), render=lambda c: c.content_type.model_class()._meta.verbose_name if c.content_type.model_class() else c.content_type.model, sortable=False)
+    object_link = Column(gettext_lazy("Object"), render=lambda c: c.object_repr, sortable=False)
+    summary = Column(gettext_lazy("Fields"), render=lambda c: "、".join(list(c.changes)[:6]), sortable=False)
 
     class Meta:
         model = ObjectChange
@@ -269,15 +269,15 @@ class ObjectChangeTable(Table):
 
 class ObjectChangeFilterSet(BaseFilterSet):
     content_type = django_filters.ModelChoiceFilter(
-        queryset=ContentType.objects.filter(app_label__in=["customers", "org", "core"]), label=_l("Object type")
+        queryset=ContentType.objects.filter(app_label__in=["customers", "org", "core"]), label=gettext_lazy("Object type")
     )
-    object_id = django_filters.NumberFilter(label=_l("Object id"))
-    user_name = django_filters.CharFilter(lookup_expr="iexact", label=_l("User"))
-    source = django_filters.ChoiceFilter(choices=ChangeSource.choices, label=_l("Via"))
-    action = django_filters.ChoiceFilter(choices=ChangeAction.choices, label=_l("Action"))
-    request_id = django_filters.CharFilter(label=_l("Request id"))
-    time_after = django_filters.DateFilter(field_name="time", lookup_expr="date__gte", label=_l("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    time_before = django_filters.DateFilter(field_name="time", lookup_expr="date__lte", label=_l("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    object_id = django_filters.NumberFilter(label=gettext_lazy("Object id"))
+    user_name = django_filters.CharFilter(lookup_expr="iexact", label=gettext_lazy("User"))
+    source = django_filters.ChoiceFilter(choices=ChangeSource.choices, label=gettext_lazy("Via"))
+    action = django_filters.ChoiceFilter(choices=ChangeAction.choices, label=gettext_lazy("Action"))
+    request_id = django_filters.CharFilter(label=gettext_lazy("Request id"))
+    time_after = django_filters.DateFilter(field_name="time", lookup_expr="date__gte", label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    time_before = django_filters.DateFilter(field_name="time", lookup_expr="date__lte", label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
 
     class Meta:
         model = ObjectChange
