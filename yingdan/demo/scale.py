@@ -17,6 +17,8 @@ import datetime
 import gc
 import random
 import time
+from array import array
+from collections import defaultdict
 from contextlib import contextmanager
 from itertools import accumulate
 from operator import itemgetter
@@ -242,20 +244,18 @@ class ScaleGenerator:
             )
             customer_table = BulkTable(Customer, CUSTOMER_COLUMNS, {"created_at": ts, "updated_at": ts})
             contact_table = BulkTable(Contact, CONTACT_COLUMNS, {"created_at": ts, "updated_at": ts})
-            gram_rows = [(customer_kind, g, i) for i, name in customer_grams for g in name_grams(name)]
-            gram_rows += [(contact_kind, g, i) for i, name in contact_grams for g in name_grams(name)]
             t0 = time.monotonic()
             with transaction.atomic():
                 customer_table.write(customer_rows)
                 t1 = time.monotonic()
                 contact_table.write(contact_rows)
                 t2 = time.monotonic()
-                grams.write(gram_rows)
+                gram_count = grams.add(customer_kind, customer_grams) + grams.add(contact_kind, contact_grams)
             t3 = time.monotonic()
             next_customer += size
             done += size
             contacts_done += len(contact_rows)
-            grams_done += len(gram_rows)
+            grams_done += gram_count
             self.log(f"  {done:,} customers, {contacts_done:,} contacts, {grams_done:,} search grams "
                      f"({time.monotonic() - started:.0f} s; insert {t1 - t0:.1f} + {t2 - t1:.1f} + {t3 - t2:.1f} s)")
         return done, contacts_done, grams_done, next_customer, next_contact
@@ -400,51 +400,64 @@ def _load_mode(rebuild_indexes: bool, models, log):
 class GramSink:
     """Where the search grams of the load go.
 
-    Directly into search_searchgram (sorted per batch) for small loads. For a big load they are collected
-    first and inserted once in key order at the end: an ordered insert fills B-tree pages completely, while
-    batch-by-batch inserts land in the middle of every gram's range and split pages. SQLite collects them in a
-    temporary table; PostgreSQL COPYs into the table with its primary key dropped and rebuilds it after.
+    Small loads: straight into search_searchgram, sorted per batch. Big loads: collected in memory as one
+    array of ids per (kind, gram) — ids arrive ascending — and written once at the end in key order, so the
+    table is filled by appends (full B-tree pages, no sort in the database). PostgreSQL gets them by COPY
+    with the primary key dropped and rebuilt after.
     """
 
     def __init__(self, staged: bool, log):
         self.staged = staged
         self.log = log
         self.table = SearchGram._meta.db_table
-        if not staged:
-            return
-        with connection.cursor() as cursor:
-            if connection.vendor == "sqlite":
-                cursor.execute("CREATE TEMP TABLE IF NOT EXISTS yingdan_gram_stage (kind INTEGER, gram TEXT, object_id INTEGER)")
-                cursor.execute("DELETE FROM temp.yingdan_gram_stage")
-            else:
+        self.postings: dict[tuple[int, str], array] = defaultdict(lambda: array("q"))
+        self.count = 0
+        if staged and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
                 cursor.execute(f'ALTER TABLE "{self.table}" DROP CONSTRAINT IF EXISTS "{self.table}_pkey"')
 
-    def write(self, rows: list[tuple[int, str, int]]) -> None:
-        if not self.staged:
-            rows.sort(key=itemgetter(0, 1))  # stable: ids stay ascending within a gram
+    def add(self, kind: int, items: list[tuple[int, str]]) -> int:
+        """Grams of (object_id, search_name) pairs; returns how many."""
+        if self.staged:
+            postings = self.postings
+            n = 0
+            for object_id, name in items:
+                for g in name_grams(name):
+                    postings[kind, g].append(object_id)
+                    n += 1
+            self.count += n
+            return n
+        rows = [(kind, g, object_id) for object_id, name in items for g in name_grams(name)]
+        rows.sort(key=itemgetter(1))  # stable: ids stay ascending within a gram
+        self._write(rows)
+        return len(rows)
+
+    def _write(self, rows) -> None:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 with cursor.cursor.copy(f'COPY "{self.table}" ("kind", "gram", "object_id") FROM STDIN') as copy:
                     for row in rows:
                         copy.write_row(row)
         else:
-            target = "temp.yingdan_gram_stage" if self.staged else f'"{self.table}"'
-            connection.connection.executemany(f"INSERT INTO {target} (kind, gram, object_id) VALUES (?, ?, ?)", rows)
+            connection.connection.executemany(f'INSERT INTO "{self.table}" (kind, gram, object_id) VALUES (?, ?, ?)', rows)
+
+    def _ordered_rows(self):
+        postings = self.postings
+        for key in sorted(postings):
+            kind, gram = key
+            for object_id in postings.pop(key):
+                yield kind, gram, object_id
 
     def finish(self) -> None:
         if not self.staged:
             return
         started = time.monotonic()
-        with transaction.atomic(), connection.cursor() as cursor:
-            if connection.vendor == "sqlite":
-                cursor.execute(
-                    f'INSERT INTO "{self.table}" (kind, gram, object_id) '
-                    "SELECT kind, gram, object_id FROM temp.yingdan_gram_stage ORDER BY kind, gram, object_id"
-                )
-                cursor.execute("DROP TABLE temp.yingdan_gram_stage")
-            else:
-                cursor.execute(f'ALTER TABLE "{self.table}" ADD CONSTRAINT "{self.table}_pkey" PRIMARY KEY (kind, gram, object_id)')
-        self.log(f"  search grams in key order in {time.monotonic() - started:.0f} s")
+        with transaction.atomic():
+            self._write(self._ordered_rows())
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(f'ALTER TABLE "{self.table}" ADD CONSTRAINT "{self.table}_pkey" PRIMARY KEY (kind, gram, object_id)')
+        self.log(f"  {self.count:,} search grams written in key order in {time.monotonic() - started:.0f} s")
 
 
 def generate(n: int, *, stdout=None, seed: int | None = None) -> dict:
