@@ -45,7 +45,9 @@ class Column:
             return self.render_func(row)
         obj = row
         for part in (self.accessor or self.name).split("__"):
-            obj = getattr(obj, part, None)
+            # a field with choices shows its (translated) label, not the stored value
+            label_getter = getattr(obj, f"get_{part}_display", None) if isinstance(obj, models.Model) else None
+            obj = label_getter() if callable(label_getter) else getattr(obj, part, None)
             if obj is None:
                 return None
             if callable(obj) and not isinstance(obj, models.Model):

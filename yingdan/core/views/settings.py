@@ -255,10 +255,20 @@ class LookupEditView(generic.ObjectEditView):
 
 
 # -- change log ------------------------------------------------------------------------------------------
+def change_summary(change) -> str:
+    """The first changed fields by their (translated) names."""
+    model = change.content_type.model_class()
+    labels = []
+    for key in list(change.changes or {})[:6]:
+        field = changelog._field(model, key) if model is not None else None
+        labels.append(str(field.verbose_name) if field is not None else key)
+    return "、".join(labels)
+
+
 class ObjectChangeTable(Table):
     object_type = Column(gettext_lazy("Object type"), render=lambda c: c.content_type.model_class()._meta.verbose_name if c.content_type.model_class() else c.content_type.model, sortable=False)
     object_link = Column(gettext_lazy("Object"), render=lambda c: c.object_repr, sortable=False)
-    summary = Column(gettext_lazy("Fields"), render=lambda c: "、".join(list(c.changes)[:6]), sortable=False)
+    summary = Column(gettext_lazy("Fields"), render=lambda c: change_summary(c), sortable=False)
 
     class Meta:
         model = ObjectChange
