@@ -293,7 +293,7 @@ def _pages(admin_user):
         (reverse("core:customfield_list"), ["自定义字段"], ["Custom fields"]),
         (reverse("core:customfield_add"), ["自定义字段"], ["Custom fields"]),
         (reverse("core:lookup_list"), ["选项列表"], ["Lists"]),
-        (reverse("core:objectchange_list"), ["变更记录"], ["Change log"]),
+        (reverse("core:objectchange_list"), ["变更记录", "系统", "新建", "负责人"], ["Change log", "System", "Created", "owner"]),
         (reverse("search:global") + "?q=acme", ["搜索"], ["Search"]),
     ]
 
