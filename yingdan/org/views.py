@@ -346,7 +346,7 @@ class DepartmentListView(generic.ObjectListView):
     """The flat, filterable list of departments (the tree is the main list page)."""
 
     model = Department
-    queryset = with_member_count(Department.objects.select_related("parent", "manager"))
+    queryset = with_member_count(Department.objects.select_related("parent", "manager")).order_by("path")
     filterset = DepartmentFilterSet
     table = DepartmentTable
     add_url_name = "org:department_add"
@@ -421,7 +421,7 @@ class DepartmentDeleteView(generic.ObjectDeleteView):
 # -- roles ---------------------------------------------------------------------------------------------
 class RoleListView(generic.ObjectListView):
     model = Role
-    queryset = Role.objects.annotate(user_count=Count("users", distinct=True))
+    queryset = Role.objects.annotate(user_count=Count("users", distinct=True)).order_by("id")
     filterset = RoleFilterSet
     table = RoleTable
     add_url_name = "org:role_add"

@@ -363,3 +363,14 @@ class TestUserBulk(UserViewsBase):
         self.client.post(reverse("org:user_bulk_deactivate"), {"pk": [a.pk, self.hr.pk], "_apply": "1"})
         a.refresh_from_db()
         self.assertTrue(a.is_active)
+
+
+class TestUserInlineValidation(UserViewsBase):
+    def test_inline_validation_returns_the_field_and_saves_nothing(self):
+        self.login(self.hr)
+        before = User.objects.count()
+        response = self.client.post(self.url("add"), self.form_data(mobile="12345", _validate="mobile"), HTTP_HX_REQUEST="true")
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, 'id="field-mobile"')
+        self.assertContains(response, 'data-error-for="mobile"')
+        self.assertEqual(User.objects.count(), before)
