@@ -58,6 +58,11 @@ def normalize_phone(value: str) -> str:
     if m:
         ext = m.group(1)
         text = text[: m.start()]
+    else:
+        # Our own canonical landline form with an extension: 021-62345678-801
+        m = re.fullmatch(r"\s*(0\d{2,3})[\s-]?(\d{7,8})[\s-](\d{1,6})\s*", text)
+        if m:
+            text, ext = m.group(1) + m.group(2), m.group(3)
     compact = re.sub(r"[\s\-()（）.]", "", text)
     if compact.startswith("+86"):
         compact = compact[3:]

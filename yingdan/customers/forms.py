@@ -51,6 +51,7 @@ class CustomerForm(BusinessModelForm):
     ]
 
     tags = TagsField(label=_("Tags"))
+    website = forms.URLField(label=_("website"), max_length=255, required=False, assume_scheme="https")
 
     class Meta:
         model = Customer

@@ -70,7 +70,6 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "yingdan.urls"
-FORMS_URLFIELD_ASSUME_HTTPS = True
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 WSGI_APPLICATION = "yingdan.wsgi.application"
 

@@ -9,6 +9,8 @@ from .base import HUEY
 
 DATA_DIR = Path(os.environ.get("YINGDAN_TEST_DATA_DIR") or tempfile.mkdtemp(prefix="yingdan-test-"))
 MEDIA_ROOT = DATA_DIR / "media"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HUEY = {**HUEY, "immediate": True, "huey_class": "huey.MemoryHuey"}
