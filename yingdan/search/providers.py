@@ -11,7 +11,7 @@ stops after a handful of rows because matches are dense. Later apps (leads, oppo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
@@ -61,7 +61,6 @@ class Query:
     email: str = ""
     is_letters: bool = False
     is_email: bool = False  # contains @: matched against e-mail addresses only
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def parse(cls, raw: str, norm: str) -> Query:
@@ -144,7 +143,7 @@ class SearchProvider:
             return None
         cond = Q()
         for p in prefixes:
-            cond |= Q(**{field_name: p}) if matched == "phone" and len(prefixes) == 1 and len(p) >= 11 else prefix_q(field_name, p)
+            cond |= prefix_q(field_name, p)  # a full number matches itself and the same number with an extension
         return Criterion(matched, [self.model.objects.filter(cond).order_by().values("pk")], cond)
 
     def criteria(self, q: Query) -> list[Criterion]:
