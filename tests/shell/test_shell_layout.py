@@ -8,6 +8,7 @@ from django.contrib.messages import constants, get_messages
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import translation
 
 from yingdan.customers.models import Contact, Customer
 from yingdan.org.models import Department, Role
@@ -59,7 +60,8 @@ def test_home_counts_and_role_names(client, django_user_model):
     Contact.objects.create(name="马化腾", customer=mine)
     client.force_login(rep)
     response = client.get(reverse("home"))
-    cards = {str(c["label"]): c["value"] for c in response.context["cards"]}
+    with translation.override("en"):
+        cards = {str(c["label"]): c["value"] for c in response.context["cards"]}
     assert cards["My customers"] == 2
     assert cards["My contacts"] == 1
     html = response.content.decode()
