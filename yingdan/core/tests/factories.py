@@ -38,12 +38,25 @@ def make_role(name: str, permissions: dict | None = None, field_permissions: dic
 
 def make_user(username: str, role_codes=(), department=None, *, roles=(), password: str = PASSWORD, **kw):
     """A user with the built-in roles `role_codes` (admin/director/manager/rep/finance) and/or `roles`."""
+    ensure_defaults()
     all_roles = list(Role.objects.filter(code__in=list(role_codes), is_builtin=True)) + list(roles)
     missing = set(role_codes) - {r.code for r in all_roles}
     assert not missing, f"unknown built-in role codes: {missing}"
     user = get_user_model()(username=username, department=department, **kw)
     with context.change_context(source=ChangeSource.SYSTEM):
         return save_user(system_actor(), user, roles=all_roles, password=password)
+
+
+def ensure_defaults() -> None:
+    """Data the migrations create (built-in roles, default lists). Transactional tests (live_server, browser)
+    flush the database afterwards, so a later test on the same worker must put it back."""
+    from yingdan.core.models import Lookup
+    from yingdan.customers.defaults import ensure_default_lookups
+    from yingdan.org.builtin import ensure_builtin_roles
+    from yingdan.org.models import Role
+
+    ensure_builtin_roles(Role)
+    ensure_default_lookups(Lookup)
 
 
 def valid_credit_code(n: int | None = None) -> str:
