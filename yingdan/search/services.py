@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db import connection, transaction
+
 from yingdan.core import registry
 from yingdan.core.permissions import get_permissions
 from yingdan.core.text import normalize
@@ -96,10 +98,16 @@ def search(user, q: str, *, limit: int = 20, kinds: list[str] | None = None) -> 
     query = Query.parse(raw, norm)
     perms = get_permissions(user)
     groups = []
-    for provider in providers():
-        if kinds and provider.key not in kinds:
-            continue
-        if not perms.has(provider.permission_module, "view"):
-            continue
-        groups.append(search_provider(provider, user, query, limit))
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Every query here reads a few index entries and stops at a small LIMIT: starting parallel
+            # workers would cost more (tens of ms) than the query itself.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        for provider in providers():
+            if kinds and provider.key not in kinds:
+                continue
+            if not perms.has(provider.permission_module, "view"):
+                continue
+            groups.append(search_provider(provider, user, query, limit))
     return groups
