@@ -41,6 +41,7 @@ def navigation(request):
     perms = get_permissions(user)
     sections = []
     current = request.path
+    best = ""
     for title, items in NAVIGATION:
         visible = []
         for label, url_name, module, icon in items:
@@ -50,8 +51,14 @@ def navigation(request):
                 url = reverse(url_name)
             except NoReverseMatch:  # module not installed yet
                 continue
-            active = current == url or (url != "/" and current.startswith(url))
-            visible.append({"label": label, "url": url, "icon": icon, "active": active})
+            # The longest URL that prefixes the current path is the active entry (/customers/contacts/ is
+            # Contacts, not Customers).
+            if (current == url or (url != "/" and current.startswith(url))) and len(url) > len(best):
+                best = url
+            visible.append({"label": label, "url": url, "icon": icon})
         if visible:
             sections.append({"title": title, "items": visible})
+    for section in sections:
+        for item in section["items"]:
+            item["active"] = item["url"] == best
     return {"nav_sections": sections, "user_perms": perms}
