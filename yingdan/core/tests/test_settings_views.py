@@ -85,3 +85,17 @@ class SettingsPagesTests(TestCase):
         change = ObjectChange.objects.filter(object_id=customer.pk, content_type__model="customer").first()
         self.assertContains(self.client.get(reverse("core:objectchange_detail", args=[change.pk])), "审计客户")
         self.assertNotContains(self.client.get(reverse("core:objectchange_list"), {"q": "不存在的东西"}), "审计客户")
+
+
+class NavigationTests(TestCase):
+    def test_active_entry_and_modules_hidden_without_permission(self):
+        dept = factories.make_department("导航")
+        rep = factories.make_user("navrep", ["rep"], dept)
+        self.client.force_login(rep)
+        response = self.client.get(reverse("customers:contact_list"))
+        items = [i for s in response.context["nav_sections"] for i in s["items"]]
+        active = [i["url"] for i in items if i["active"]]
+        self.assertEqual(active, [reverse("customers:contact_list")])
+        urls = {i["url"] for i in items}
+        self.assertNotIn(reverse("core:customfield_list"), urls)  # reps have no settings permission
+        self.assertNotIn(reverse("org:role_list"), urls)
