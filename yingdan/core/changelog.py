@@ -35,11 +35,17 @@ def tracked_fields(model) -> list[models.Field]:
 
 
 def snapshot(instance) -> dict:
+    return snapshot_values(type(instance), instance.__dict__)
+
+
+def snapshot_values(model, values: dict) -> dict:
+    """{field name: plain value} of the tracked fields present in `values` (keyed by attname); custom
+    fields are spread out as cf_KEY."""
     data = {}
-    for f in tracked_fields(type(instance)):
-        if f.attname not in instance.__dict__:
+    for f in tracked_fields(model):
+        if f.attname not in values:
             continue  # deferred field
-        value = instance.__dict__[f.attname]
+        value = values[f.attname]
         if f.name == "custom_fields":
             for key, v in (value or {}).items():
                 data[f"cf_{key}"] = _plain(v)

@@ -58,7 +58,7 @@ def custom_field_filters(d) -> dict:
     if d.type in (T.TEXT, T.LONGTEXT, T.PHONE, T.EMAIL, T.URL):
         return {d.form_name: django_filters.CharFilter(field_name=path, lookup_expr="icontains", label=label)}
     if d.type == T.SELECT:
-        return {d.form_name: django_filters.MultipleChoiceFilter(field_name=path, choices=d.active_choices(), label=label, widget=forms.SelectMultiple)}
+        return {d.form_name: django_filters.MultipleChoiceFilter(field_name=path, choices=d.active_choices(), label=label, widget=forms.SelectMultiple, distinct=False)}
     if d.type == T.MULTISELECT:
         def contains(queryset, name, value, key=key):
             for v in value:

@@ -12,7 +12,8 @@ from .models import Contact, Customer
 
 
 def lookup_filter(kind, label):
-    return django_filters.ModelMultipleChoiceFilter(queryset=Lookup.objects.filter(kind=kind), label=label)
+    # distinct=False: a foreign key cannot duplicate rows, and DISTINCT over whole rows is slow on big tables.
+    return django_filters.ModelMultipleChoiceFilter(queryset=Lookup.objects.filter(kind=kind), label=label, distinct=False)
 
 
 def name_search(queryset, value: str):
@@ -35,8 +36,8 @@ class CustomerFilterSet(BaseFilterSet):
     status = lookup_filter("customer_status", _("Status"))
     industry = lookup_filter("industry", _("Industry"))
     source = lookup_filter("customer_source", _("Source"))
-    owner = django_filters.ModelMultipleChoiceFilter(queryset=get_user_model().objects.all(), label=_("Owner"))
-    department = django_filters.ModelMultipleChoiceFilter(queryset=Department.objects.all(), label=_("Department"))
+    owner = django_filters.ModelMultipleChoiceFilter(queryset=get_user_model().objects.all(), label=_("Owner"), distinct=False)
+    department = django_filters.ModelMultipleChoiceFilter(queryset=Department.objects.all(), label=_("Department"), distinct=False)
     province = django_filters.CharFilter(lookup_expr="exact", label=_("Province"))
     city = django_filters.CharFilter(lookup_expr="exact", label=_("City"))
     tags = django_filters.ModelMultipleChoiceFilter(queryset=Tag.objects.all(), label=_("Tags"))

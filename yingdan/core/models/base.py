@@ -60,10 +60,27 @@ class ChangeLoggedModel(models.Model):
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
-        from ..changelog import snapshot
-
-        instance._changelog_snapshot = snapshot(instance)
+        # Keep the loaded values as they are (cheap: lists load hundreds of rows); the snapshot used for
+        # diffs is built from them only when the object is saved or deleted.
+        instance.__dict__["_changelog_loaded"] = dict(zip(field_names, values, strict=False))
         return instance
+
+    @property
+    def _changelog_snapshot(self) -> dict:
+        if "_changelog_snapshot_value" in self.__dict__:
+            return self.__dict__["_changelog_snapshot_value"]
+        loaded = self.__dict__.get("_changelog_loaded")
+        if loaded is None:
+            raise AttributeError("_changelog_snapshot")
+        from ..changelog import snapshot_values
+
+        value = snapshot_values(type(self), loaded)
+        self.__dict__["_changelog_snapshot_value"] = value
+        return value
+
+    @_changelog_snapshot.setter
+    def _changelog_snapshot(self, value: dict) -> None:
+        self.__dict__["_changelog_snapshot_value"] = value
 
 
 class BusinessModel(ChangeLoggedModel):

@@ -51,16 +51,35 @@ class CappedPaginator(Paginator):
         except (TypeError, ValueError):
             number = 1
         number = max(number, 1)
-        if not getattr(self, "capped", False) and self.count:
+        count = self.count  # sets `capped`
+        if not self.capped and count:
             number = min(number, self.num_pages)
         return number
 
     def page(self, number):
+        """Deferred join: find the page's primary keys first (a narrow, index-friendly query that sorts only
+        ids), then load those rows with their related objects. Sorting full rows of a large scope is what
+        makes naive OFFSET pages slow."""
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
-        page = self._get_page(rows[: self.per_page], number, self)
-        page.has_more = len(rows) > self.per_page
+        if self.object_list.query.annotations:
+            # Annotated lists (counts per row) are small tables; load them directly.
+            rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+            page = self._get_page(rows[: self.per_page], number, self)
+            page.has_more = len(rows) > self.per_page
+            return page
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom : bottom + self.per_page + 1])
+        rows = []
+        if ids:
+            source = self.object_list
+            qs = source.model._default_manager.all()
+            qs.query.select_related = source.query.select_related
+            qs.query.deferred_loading = source.query.deferred_loading
+            qs._prefetch_related_lookups = source._prefetch_related_lookups
+            by_id = qs.in_bulk(ids[: self.per_page])
+            rows = [by_id[pk] for pk in ids[: self.per_page] if pk in by_id]
+        page = self._get_page(rows, number, self)
+        page.has_more = len(ids) > self.per_page
         return page
 
 
@@ -115,8 +134,14 @@ class ObjectListView(ObjectPermissionMixin, View):
         qs = self.scoped_queryset()
         custom_fields = self.model.custom_field_definitions() if hasattr(self.model, "custom_field_definitions") else []
         params = request.GET.copy()
+        filters_only = params.pop("_filters", None) is not None
         saved = self.apply_saved_view(params)
         filterset = self.filterset(params, qs, request=request, custom_fields=custom_fields)
+        if filters_only:
+            # The filter panel is loaded when it is opened: its pickers (owners, departments, …) cost more to
+            # render than the page of rows.
+            table = self.table(request.user, custom_fields=custom_fields, ordering=params.get("sort"))
+            return render(request, "generic/_filters_form.html", {"filterset": filterset, "table": table, "request": request})
         qs = filterset.qs if filterset.is_valid() else qs.none()
         columns = [c for c in params.get("columns", "").split(",") if c] or (saved.columns if saved else None)
         table = self.table(request.user, custom_fields=custom_fields, columns=columns, ordering=params.get("sort"))
