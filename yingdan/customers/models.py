@@ -81,6 +81,8 @@ class Customer(SearchKeysMixin, CustomFieldsMixin, OwnedModel):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["owner", "-id"], name="cust_owner_idx"),
+            # Covering index for department-scope pages: walked in id order, filtered on department/owner.
+            models.Index(fields=["id", "department", "owner"], name="cust_scope_idx"),
             models.Index(fields=["department", "-id"], name="cust_dept_idx"),
             models.Index(fields=["level", "-id"], name="cust_level_idx"),
             models.Index(fields=["status", "-id"], name="cust_status_idx"),

@@ -62,7 +62,7 @@ class CappedPaginator(Paginator):
         makes naive OFFSET pages slow."""
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        if self.object_list.query.annotations:
+        if self.object_list.query.annotation_select:
             # Annotated lists (counts per row) are small tables; load them directly.
             rows = list(self.object_list[bottom : bottom + self.per_page + 1])
             page = self._get_page(rows[: self.per_page], number, self)
