@@ -29,7 +29,7 @@ from ..models import ObjectChange, SavedView
 from ..permissions import get_permissions
 
 PAGE_SIZES = (25, 50, 100, 200)
-COUNT_CAP = 10_000
+COUNT_CAP = 5_000  # an exact total above this costs more than it tells; the list shows "5,000+"
 
 
 def is_htmx(request) -> bool:
@@ -37,7 +37,7 @@ def is_htmx(request) -> bool:
 
 
 class CappedPaginator(Paginator):
-    """Counts at most COUNT_CAP + 1 rows; beyond that the list shows "10,000+" and next/previous still work."""
+    """Counts at most COUNT_CAP + 1 rows; beyond that the list shows "5,000+" and next/previous still work."""
 
     @cached_property
     def count(self):
@@ -162,6 +162,7 @@ class ObjectListView(ObjectPermissionMixin, View):
             "paginator": paginator,
             "count": paginator.count,
             "count_capped": getattr(paginator, "capped", False),
+            "count_cap": COUNT_CAP,
             "per_page": per_page,
             "page_sizes": PAGE_SIZES,
             "query": self.query_without(params, "page"),
