@@ -217,3 +217,25 @@ class TestCustomerTags(ViewTestCases.Base):
         self.assertEqual(sorted(t.name for t in customer.tags.all()), ["华东", "重点"])
         form = self.client.get(self.url("edit", customer)).context["form"]
         self.assertIn("重点", form["tags"].value() if isinstance(form["tags"].value(), str) else ", ".join(form["tags"].value()))
+
+
+class TestCappedPagination(ViewTestCases.Base):
+    url_base = "customers:customer"
+
+    def test_count_is_capped_and_deep_pages_still_work(self):
+        from unittest import mock
+
+        for _ in range(30):
+            factories.make_customer(self.owner)
+        self.login(self.admin)
+        with mock.patch("yingdan.core.views.generic.COUNT_CAP", 20):
+            response = self.client.get(self.url("list"), {"per_page": 25})
+            self.assertTrue(response.context["count_capped"])
+            self.assertContains(response, "20+")
+            self.assertTrue(response.context["page"].has_more)
+            page2 = self.client.get(self.url("list"), {"per_page": 25, "page": 2})
+            self.assertEqual(page2.context["page"].number, 2)
+            self.assertEqual(len(page2.context["table"].rows), 5)
+            self.assertFalse(page2.context["page"].has_more)
+        ids_page1 = [r.pk for r in response.context["table"].rows]
+        self.assertEqual(ids_page1, sorted(ids_page1, reverse=True))  # newest first, in page order
