@@ -33,6 +33,18 @@ def ensure_visible(actor, obj, action: str = Action.VIEW) -> None:
         raise PermissionDenied(_("After this change the record would be outside your data scope."))
 
 
+@transaction.atomic
+def delete_visible(actor, model, ids) -> int:
+    """Bulk delete: each row inside the actor's delete scope is deleted (one change-log row each); ids
+    outside the scope are skipped, never revealed."""
+    require(actor, model.permission_module, Action.DELETE)
+    count = 0
+    for obj in model.objects.visible_to(actor, Action.DELETE).select_for_update().filter(pk__in=list(ids)):
+        obj.delete()
+        count += 1
+    return count
+
+
 def changed_fields(obj) -> set[str]:
     before = getattr(obj, "_changelog_snapshot", None)
     after = changelog.snapshot(obj)

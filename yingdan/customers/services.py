@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from yingdan.core.choices import Action
 from yingdan.core.models import Tag
 from yingdan.core.permissions import get_permissions
-from yingdan.core.services import check_field_permissions, ensure_visible, lock_visible, require
+from yingdan.core.services import (
+    check_field_permissions,
+    delete_visible,
+    ensure_visible,
+    lock_visible,
+    require,
+)
 
 from .models import Contact, Customer
 
@@ -110,14 +116,9 @@ def delete_customer(actor, customer: Customer) -> None:
     lock_visible(actor, Customer, customer.pk, Action.DELETE).delete()
 
 
-@transaction.atomic
 def delete_customers(actor, customer_ids) -> int:
-    require(actor, "customers", Action.DELETE)
-    count = 0
-    for customer in Customer.objects.visible_to(actor, Action.DELETE).select_for_update().filter(pk__in=list(customer_ids)):
-        customer.delete()
-        count += 1
-    return count
+    """Delete the given customers that are inside the actor's delete scope (others are skipped)."""
+    return delete_visible(actor, Customer, customer_ids)
 
 
 @transaction.atomic
@@ -152,18 +153,5 @@ def delete_contact(actor, contact: Contact) -> None:
     lock_visible(actor, Contact, contact.pk, Action.DELETE).delete()
 
 
-@transaction.atomic
 def delete_contacts(actor, contact_ids) -> int:
-    require(actor, "contacts", Action.DELETE)
-    count = 0
-    for contact in Contact.objects.visible_to(actor, Action.DELETE).select_for_update().filter(pk__in=list(contact_ids)):
-        contact.delete()
-        count += 1
-    return count
-
-
-def can_view_customer(actor, customer_id) -> bool:
-    try:
-        return Customer.objects.visible_to(actor).filter(pk=customer_id).exists()
-    except PermissionDenied:
-        return False
+    return delete_visible(actor, Contact, contact_ids)
