@@ -39,6 +39,9 @@ lookup_kinds: dict[str, object] = {}
 custom_field_models: dict[str, type] = {}
 detail_tabs: dict[str, list[DetailTab]] = defaultdict(list)
 search_providers: list = []
+# model label -> callable(text) -> Q | None: an index-backed filter for a free-text `q` on that model's lists
+# (the search app registers one per searchable model). None means "no usable criterion".
+text_filters: dict[str, object] = {}
 
 
 def register_module(key: str, label, *, actions=None, order: int = 100) -> Module:
@@ -65,3 +68,7 @@ def register_detail_tab(model_label: str, tab: DetailTab) -> None:
 
 def register_search_provider(provider) -> None:
     search_providers.append(provider)
+
+
+def register_text_filter(model_label: str, func) -> None:
+    text_filters[model_label] = func

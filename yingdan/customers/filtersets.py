@@ -1,8 +1,8 @@
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from yingdan.core import registry
 from yingdan.core.filtersets import BaseFilterSet
 from yingdan.core.models import Lookup, Tag
 from yingdan.core.text import normalize
@@ -17,18 +17,16 @@ def lookup_filter(kind, label):
 
 
 def name_search(queryset, value: str):
-    """Fragment of the normalised name, pinyin prefix, initials prefix, or an exact phone/e-mail."""
-    value = value.strip()
-    norm = normalize(value)
-    if not norm:
+    """Fragment of the normalised name, pinyin or initials prefix, or a phone/e-mail prefix — through the
+    index-backed filter the search app registers; a plain substring match only when none is registered."""
+    value = value.strip()[:100]
+    if not normalize(value):
         return queryset
-    q = Q(search_name__contains=norm)
-    if norm.isascii() and norm.isalnum():
-        q |= Q(search_pinyin__startswith=norm) | Q(search_initials__startswith=norm)
-    digits = "".join(c for c in value if c.isdigit())
-    if len(digits) >= 7:
-        q |= Q(phone__contains=digits) if queryset.model is Customer else Q(mobile__contains=digits)
-    return queryset.filter(q)
+    text_filter = registry.text_filters.get(queryset.model._meta.label_lower)
+    if text_filter is not None:
+        q = text_filter(value)
+        return queryset.filter(q) if q is not None else queryset.none()
+    return queryset.filter(search_name__contains=normalize(value))
 
 
 class CustomerFilterSet(BaseFilterSet):

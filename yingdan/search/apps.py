@@ -15,4 +15,5 @@ class SearchConfig(AppConfig):
 
         for provider in default_providers():
             registry.register_search_provider(provider)
+            registry.register_text_filter(provider.model._meta.label_lower, provider.list_filter)
         signals.connect()

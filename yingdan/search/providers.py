@@ -18,11 +18,13 @@ from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch
 from django.utils.translation import gettext_lazy as _
 
+from yingdan.core.text import normalize
 from yingdan.core.validators import normalize_phone
 
 from .grams import TOP, query_grams
 from .models import SearchGram
 
+MAX_LIST_QUERY = 100
 _DIGITS = re.compile(r"\D+")
 _PHONE_CHARS = re.compile(r"^[\d\s\-+()（）]+$")
 _EMAIL_CHARS = re.compile(r"^[a-z0-9._%+\-@]+$")
@@ -149,13 +151,23 @@ class SearchProvider:
     def criteria(self, q: Query) -> list[Criterion]:
         raise NotImplementedError
 
-    def rank(self, obj, q: Query) -> int:
-        qn = q.norm
-        if qn and qn in (obj.search_name, obj.search_initials, obj.search_pinyin):
-            return 0
-        if qn and (obj.search_name.startswith(qn) or obj.search_initials.startswith(qn) or obj.search_pinyin.startswith(qn)):
-            return 1
-        return 2
+    def list_filter(self, text: str) -> Q | None:
+        """One Q for a list's `q`: any criterion matches (name fragment via the gram index, pinyin and
+        initials prefixes, phone/e-mail prefixes). Candidates come from the indexes only — per criterion the
+        intersection of its sources, across criteria their union — and are verified exactly."""
+        q = Query.parse(text, normalize(text)[:MAX_LIST_QUERY])
+        candidates, verify = [], None
+        for criterion in self.criteria(q):
+            # One index range per criterion (the exact check below does the rest): joining several gram
+            # ranges costs more than it saves when the first one is common.
+            first = criterion.sources[0]
+            column = next(iter(first.query.values_select), "pk")
+            candidates.append(first.values_list(column, flat=True))
+            verify = criterion.verify if verify is None else verify | criterion.verify
+        if not candidates:
+            return None
+        union = candidates[0].union(*candidates[1:], all=True) if len(candidates) > 1 else candidates[0]
+        return Q(pk__in=union) & verify
 
     def hit(self, obj, q: Query, matched: str) -> SearchHit:
         raise NotImplementedError

@@ -239,3 +239,23 @@ class TestCappedPagination(ViewTestCases.Base):
             self.assertFalse(page2.context["page"].has_more)
         ids_page1 = [r.pk for r in response.context["table"].rows]
         self.assertEqual(ids_page1, sorted(ids_page1, reverse=True))  # newest first, in page order
+
+
+class TestListSearch(ViewTestCases.Base):
+    url_base = "customers:customer"
+
+    def test_q_uses_name_fragment_pinyin_initials_and_phone(self):
+        tencent = factories.make_customer(self.owner, name="腾讯科技（深圳）有限公司", phone="0755-86013388")
+        other = factories.make_customer(self.owner, name="百度在线网络技术")
+        self.login(self.owner)
+        for q in ("科技", "腾讯", "txkj", "tengxun", "0755-8601", "讯"):
+            names = [c.name for c in self.client.get(self.url("list"), {"q": q}).context["table"].rows]
+            self.assertIn(tencent.name, names, q)
+            self.assertNotIn(other.name, names, q)
+        self.assertEqual(list(self.client.get(self.url("list"), {"q": "不存在"}).context["table"].rows), [])
+
+    def test_q_respects_scope(self):
+        theirs = factories.make_customer(self.outsider, name="外区科技")
+        self.login(self.owner)
+        names = [c.name for c in self.client.get(self.url("list"), {"q": "科技"}).context["table"].rows]
+        self.assertNotIn(theirs.name, names)
