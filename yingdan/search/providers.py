@@ -169,6 +169,14 @@ class SearchProvider:
         union = candidates[0].union(*candidates[1:], all=True) if len(candidates) > 1 else candidates[0]
         return Q(pk__in=union) & verify
 
+    def rank(self, obj, q: Query) -> int:
+        qn = q.norm
+        if qn and qn in (obj.search_name, obj.search_initials, obj.search_pinyin):
+            return 0
+        if qn and (obj.search_name.startswith(qn) or obj.search_initials.startswith(qn) or obj.search_pinyin.startswith(qn)):
+            return 1
+        return 2
+
     def hit(self, obj, q: Query, matched: str) -> SearchHit:
         raise NotImplementedError
 
