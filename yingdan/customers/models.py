@@ -122,7 +122,7 @@ class Contact(SearchKeysMixin, CustomFieldsMixin, BusinessModel):
 
     permission_module = "contacts"
 
-    name = models.CharField(_("name"), max_length=100, validators=[validate_no_control_chars])
+    name = models.CharField(_("full name"), max_length=100, validators=[validate_no_control_chars])
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts")
     title = models.CharField(_("job title"), max_length=100, blank=True)
     mobile = models.CharField(_("mobile"), max_length=20, blank=True, db_index=True, validators=[validate_mobile])
