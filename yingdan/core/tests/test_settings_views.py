@@ -99,3 +99,18 @@ class NavigationTests(TestCase):
         urls = {i["url"] for i in items}
         self.assertNotIn(reverse("core:customfield_list"), urls)  # reps have no settings permission
         self.assertNotIn(reverse("org:role_list"), urls)
+
+
+class RedirectSafetyTests(TestCase):
+    def test_next_and_return_urls_stay_on_site(self):
+        from yingdan.core.views.generic import is_local_url
+
+        for url in ("//evil.com", "/\\evil.com", "https://evil.com", "javascript:alert(1)"):
+            self.assertFalse(is_local_url(url), url)
+        self.assertTrue(is_local_url("/customers/?page=2"))
+        dept = factories.make_department("跳转")
+        rep = factories.make_user("redir", ["rep"], dept)
+        self.client.force_login(rep)
+        response = self.client.post(reverse("customers:customer_add") + "?next=/%5Cevil.com", {"name": "跳转测试"})
+        self.assertEqual(response.status_code, 302)
+        self.assertTrue(response["Location"].startswith("/customers/"))
