@@ -1,9 +1,7 @@
 """The organisation pages in real Chromium: the department tree collapses, the role matrix's "all" box and
 field levels post the right JSON, and the pages fit a 375 px phone without sideways scrolling."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
@@ -12,25 +10,12 @@ from yingdan.org.models import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture
-def chromium():
-    if not CHROMIUM.exists():
-        if os.environ.get("REQUIRE_BROWSER", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} does not exist")
-        pytest.skip(f"{CHROMIUM} is missing")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+def chromium(browser):
+    """The session's shared Chromium (conftest.py at the repository root): one Playwright per process."""
+    return browser
 
 
 def open_as_admin(chromium, live_server, width):

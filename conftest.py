@@ -1,4 +1,4 @@
-"""Fixtures shared by every test under tests/: the Playwright browser fixtures.
+"""Fixtures shared by every test (tests/ and yingdan/*/tests): the Playwright browser fixtures.
 
 Browser tests are marked `@pytest.mark.browser`. They skip when /usr/bin/chromium is missing, unless the
 environment sets REQUIRE_BROWSER=1 (CI), in which case a missing browser is a failure.
@@ -83,6 +83,9 @@ def login():
         page.fill("input[name=password]", password)
         page.click("#login-submit")
         page.wait_for_selector(".yd-topbar #yd-user-menu", state="attached")
+        # The shell's scripts are deferred: wait until they have run, or a test may race them.
+        page.wait_for_load_state("load")
+        page.wait_for_function("() => window.Yingdan !== undefined && window.htmx !== undefined")
         return page
 
     return _login
