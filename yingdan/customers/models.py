@@ -52,7 +52,7 @@ class Customer(SearchKeysMixin, CustomFieldsMixin, OwnedModel):
         limit_choices_to={"kind": "industry", "is_active": True},
     )
     source = models.ForeignKey(
-        Lookup, verbose_name=_("source"), on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Lookup, verbose_name=_("customer source"), on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         limit_choices_to={"kind": "customer_source", "is_active": True},
     )
     level = models.ForeignKey(
