@@ -114,3 +114,19 @@ class RedirectSafetyTests(TestCase):
         response = self.client.post(reverse("customers:customer_add") + "?next=/%5Cevil.com", {"name": "跳转测试"})
         self.assertEqual(response.status_code, 302)
         self.assertTrue(response["Location"].startswith("/customers/"))
+
+
+class SettingsAddButtonTests(TestCase):
+    def test_add_links_follow_the_settings_edit_permission(self):
+        dept = factories.make_department("设置")
+        admin = factories.make_user("setadmin", ["admin"], dept)
+        viewer_role = factories.make_role("设置只读", {"settings": {"actions": ["view"], "scope": "all"}})
+        viewer = factories.make_user("setviewer", roles=[viewer_role], department=dept)
+        self.client.force_login(admin)
+        self.assertContains(self.client.get(reverse("core:customfield_list")), reverse("core:customfield_add"))
+        self.assertContains(self.client.get(reverse("core:lookup_list")), reverse("core:lookup_add"))
+        form = self.client.get(reverse("core:lookup_add"), {"kind": "industry"}).context["form"]
+        self.assertEqual(form["kind"].value(), "industry")
+        self.client.force_login(viewer)
+        self.assertNotContains(self.client.get(reverse("core:customfield_list")), reverse("core:customfield_add"))
+        self.assertEqual(self.client.get(reverse("core:lookup_add")).status_code, 403)

@@ -129,6 +129,7 @@ class ObjectListView(ObjectPermissionMixin, View):
     filterset = None
     template_name = "generic/object_list.html"
     add_url_name: str | None = None
+    create_action: str = Action.CREATE  # the module action that allows adding (settings lists use "edit")
     bulk_actions: list[tuple[str, str, str]] = []  # (url name, label, required action)
     list_key: str | None = None
     default_per_page = 50
@@ -206,7 +207,7 @@ class ObjectListView(ObjectPermissionMixin, View):
         return q.urlencode()
 
     def add_url(self):
-        if self.add_url_name and get_permissions(self.request.user).has(self.module, Action.CREATE):
+        if self.add_url_name and get_permissions(self.request.user).has(self.module, self.create_action):
             return reverse(self.add_url_name)
         return None
 
@@ -315,11 +316,12 @@ class ObjectEditView(ObjectPermissionMixin, View):
     form_class = None
     template_name = "generic/object_edit.html"
     success_url_name: str | None = None
+    create_action: str = Action.CREATE
 
     def get_instance(self):
         if "pk" in self.kwargs:
             return self.get_object(Action.EDIT)
-        self.check_module_permission(Action.CREATE)
+        self.check_module_permission(self.create_action)
         return self.new_instance()
 
     def new_instance(self):

@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -130,32 +131,15 @@ class CustomFieldListView(generic.ObjectListView):
     table = CustomFieldTable
     filterset = CustomFieldFilterSet
     add_url_name = "core:customfield_add"
+    create_action = Action.EDIT  # the settings module grants view/edit only
     bulk_actions = [("core:customfield_bulk_deactivate", gettext_lazy("Deactivate"), Action.EDIT)]
-
-    def add_url(self):
-        from django.urls import reverse
-
-        return reverse(self.add_url_name) if self.check_edit() else None
-
-    def check_edit(self):
-        from ..permissions import get_permissions
-
-        return get_permissions(self.request.user).has("settings", Action.EDIT)
 
 
 class CustomFieldEditView(generic.ObjectEditView):
     model = CustomField
     form_class = CustomFieldForm
     success_url_name = "core:customfield_list"
-
-    def get_instance(self):
-        if "pk" in self.kwargs:
-            return self.get_object(Action.EDIT)
-        self.check_module_permission(Action.EDIT)
-        return CustomField()
-
-    def get_form(self, instance, data=None, files=None):
-        return self.form_class(data=data, files=files, instance=instance, user=self.request.user, initial=self.request.GET.dict())
+    create_action = Action.EDIT
 
     def save(self, form):
         return services.save_custom_field(self.request.user, form.instance)
@@ -222,35 +206,19 @@ class LookupListView(generic.ObjectListView):
     table = LookupTable
     filterset = LookupFilterSet
     add_url_name = "core:lookup_add"
-
-    def add_url(self):
-        from django.urls import reverse
-
-        from ..permissions import get_permissions
-
-        return reverse(self.add_url_name) if get_permissions(self.request.user).has("settings", Action.EDIT) else None
+    create_action = Action.EDIT
 
 
 class LookupEditView(generic.ObjectEditView):
     model = Lookup
     form_class = LookupForm
     success_url_name = "core:lookup_list"
-
-    def get_instance(self):
-        if "pk" in self.kwargs:
-            return self.get_object(Action.EDIT)
-        self.check_module_permission(Action.EDIT)
-        return Lookup()
-
-    def get_form(self, instance, data=None, files=None):
-        return self.form_class(data=data, files=files, instance=instance, user=self.request.user, initial=self.request.GET.dict())
+    create_action = Action.EDIT
 
     def save(self, form):
         return services.save_lookup(self.request.user, form.instance)
 
     def get_success_url(self, obj):
-        from django.urls import reverse
-
         return f"{reverse(self.success_url_name)}?kind={obj.kind}"
 
 
