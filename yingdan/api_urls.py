@@ -6,7 +6,15 @@ from rest_framework.routers import DefaultRouter
 
 from yingdan.core.api.urls import register as register_core
 from yingdan.customers.api.urls import register as register_customers
+from yingdan.duplicates.api.urls import register as register_duplicates
+from yingdan.followups.api.urls import register as register_followups
+from yingdan.handover.api.urls import register as register_handover
+from yingdan.leads.api.urls import register as register_leads
+from yingdan.notifications.api.urls import register as register_notifications
+from yingdan.opportunities.api.urls import register as register_opportunities
 from yingdan.org.api.urls import register as register_org
+from yingdan.pools.api.urls import register as register_pools
+from yingdan.reports.api.urls import register as register_reports
 from yingdan.search.api import register as register_search
 
 router = DefaultRouter()
@@ -14,6 +22,14 @@ register_core(router)
 register_org(router)
 register_customers(router)
 register_search(router)
+register_notifications(router)
+register_pools(router)
+register_leads(router)
+register_followups(router)
+register_duplicates(router)
+register_handover(router)
+register_opportunities(router)
+register_reports(router)
 
 urlpatterns = [
     path("v1/", include(router.urls)),

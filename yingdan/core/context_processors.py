@@ -5,30 +5,46 @@ from django.utils.translation import gettext_lazy as _
 
 from .permissions import get_permissions
 
-# (section, [(label, url name, module, icon)]) — later issues append their modules here.
+# (section, [(label, url name, module, bootstrap-icons name)]) — later issues append their modules here.
 NAVIGATION = [
-    (_("Workbench"), [(_("Home"), "home", None, "home")]),
+    (_("Workbench"), [(_("Home"), "home", None, "house")]),
     (
         _("Customers"),
         [
+            (_("Leads"), "leads:lead_list", "leads", "funnel"),
             (_("Customers"), "customers:customer_list", "customers", "building"),
-            (_("Contacts"), "customers:contact_list", "contacts", "user"),
+            (_("Contacts"), "customers:contact_list", "contacts", "person-lines-fill"),
+            (_("Follow-ups"), "followups:followup_list", "followups", "chat-dots"),
+            (_("Due follow-ups"), "followups:due_list", "followups", "alarm"),
+            (_("Public pools"), "pools:pool_list", "pools", "water"),
+        ],
+    ),
+    (
+        _("Sales"),
+        [
+            (_("Opportunities"), "opportunities:opportunity_list", "opportunities", "briefcase"),
+            (_("Kanban"), "opportunities:kanban", "opportunities", "kanban"),
+            (_("Reports"), "reports:index", "reports", "bar-chart"),
         ],
     ),
     (
         _("Organisation"),
         [
-            (_("Users"), "org:user_list", "users", "users"),
-            (_("Departments"), "org:department_list", "departments", "tree"),
-            (_("Roles"), "org:role_list", "roles", "shield"),
+            (_("Users"), "org:user_list", "users", "people"),
+            (_("Departments"), "org:department_list", "departments", "diagram-3"),
+            (_("Roles"), "org:role_list", "roles", "shield-lock"),
+            (_("Handover"), "handover:handover_list", "users", "box-arrow-right"),
         ],
     ),
     (
         _("Settings"),
         [
             (_("Custom fields"), "core:customfield_list", "settings", "sliders"),
-            (_("Lists"), "core:lookup_list", "settings", "list"),
-            (_("Change log"), "core:objectchange_list", "settings", "history"),
+            (_("Lists"), "core:lookup_list", "settings", "list-ul"),
+            (_("Pipelines"), "opportunities:pipeline_list", "pipelines", "signpost-split"),
+            (_("Duplicate rules"), "duplicates:rule_list", "settings", "files"),
+            (_("Assignment rules"), "leads:assignment_list", "settings", "shuffle"),
+            (_("Change log"), "core:objectchange_list", "settings", "clock-history"),
         ],
     ),
 ]

@@ -72,3 +72,99 @@ def register_search_provider(provider) -> None:
 
 def register_text_filter(model_label: str, func) -> None:
     text_filters[model_label] = func
+
+
+# -- hooks added for the customer-assets and sales-process issues --------------------------------------------
+@dataclass
+class TimelineEntry:
+    """One item on a record's timeline (customer 360 page, lead page, ...)."""
+
+    at: object  # aware datetime, newest first on the page
+    kind: str  # "followup", "comment", "ownership", "pool", "change", "opportunity", "task", ...
+    title: object
+    body: str = ""  # plain text (escaped by the template) unless `template` is given
+    actor: object = None  # User or None
+    url: str = ""
+    icon: str = "circle"  # bootstrap-icons name without "bi-"
+    template: str = ""  # optional partial rendered with {"entry": entry, "object": obj}
+    data: dict = field(default_factory=dict)
+
+
+# model label -> [callable(obj, user, *, before=None, limit=50) -> list[TimelineEntry]]
+timeline_providers: dict[str, list] = defaultdict(list)
+
+
+def register_timeline_provider(model_label: str, func) -> None:
+    timeline_providers[model_label].append(func)
+
+
+@dataclass
+class HandoverProvider:
+    """A kind of record that follows its owner in a handover (离职交接): customers, leads, opportunities, tasks ...
+
+    count(user) -> int                            how many records the leaving user holds
+    ids(user) -> list[int]                        their ids, in a stable order
+    transfer(actor, ids, new_owner) -> int        give those records to one user (service function, audited)
+    release(actor, ids, reason) -> int | None     return them to a pool (None when the kind has no pool)
+    """
+
+    key: str
+    label: object
+    count: object
+    ids: object
+    transfer: object
+    release: object = None
+    order: int = 100
+
+
+handover_providers: dict[str, HandoverProvider] = {}
+
+
+def register_handover_provider(provider: HandoverProvider) -> None:
+    handover_providers[provider.key] = provider
+
+
+# model label -> [callable(actor, obj, *, entry_point: "form"|"api"|"import", confirmed: bool) -> None]
+# Called by save services before saving; raises ValidationError to block (or to warn when not confirmed,
+# with code "duplicate_warning"). The duplicates app registers one per checked model.
+save_checks: dict[str, list] = defaultdict(list)
+
+
+def register_save_check(model_label: str, func) -> None:
+    save_checks[model_label].append(func)
+
+
+def run_save_checks(actor, obj, *, entry_point: str | None = None, confirmed: bool = False) -> None:
+    """entry_point defaults from the change context: web → "form", api → "api", import → "import", else "api"."""
+    if entry_point is None:
+        from .context import current
+
+        entry_point = {"web": "form", "api": "api", "import": "import"}.get(current().source, "api")
+    for func in save_checks.get(obj._meta.label_lower, ()):
+        func(actor, obj, entry_point=entry_point, confirmed=confirmed)
+
+
+# model label -> callable(pk) -> int | None: where a merged-away record now lives (detail views redirect there)
+object_redirects: dict[str, object] = {}
+
+
+def register_object_redirect(model_label: str, func) -> None:
+    object_redirects[model_label] = func
+
+
+# Reminder / notification kinds: key -> label. Notifications of an unknown kind are refused.
+notification_kinds: dict[str, object] = {}
+
+
+def register_notification_kind(key: str, label) -> None:
+    notification_kinds[key] = label
+
+
+# callables() that (re)create an app's default data (lists, default pipeline, ...): run by the app's data
+# migration and by the test factories' ensure_defaults() after transactional tests flush the database.
+default_data_loaders: list = []
+
+
+def register_default_data(func) -> None:
+    if func not in default_data_loaders:
+        default_data_loaders.append(func)

@@ -25,3 +25,52 @@ def pinyin_keys(text: str) -> tuple[str, str]:
     full = "".join(syllables).lower()
     initials = "".join(s[0] for s in syllables if s).lower()
     return full[:255], initials[:100]
+
+
+# -- company-name key for duplicate checks ------------------------------------------------------------------
+_LEGAL_SUFFIXES = sorted(
+    [
+        "股份有限公司", "有限责任公司", "集团有限公司", "集团股份有限公司", "有限公司", "集团公司", "集团", "公司",
+        "coltd", "coltd.", "colimited", "limited", "ltd", "inc", "corp", "corporation", "company", "co", "llc",
+    ],
+    key=len, reverse=True,
+)
+_REGION_WORDS = sorted(
+    {
+        "北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽", "福建",
+        "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海",
+        "台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门", "中国",
+        "广州", "深圳", "杭州", "南京", "苏州", "宁波", "无锡", "成都", "武汉", "西安", "长沙", "郑州", "济南",
+        "青岛", "厦门", "福州", "合肥", "昆明", "大连", "沈阳", "哈尔滨", "长春", "石家庄", "太原", "南昌", "南宁",
+        "贵阳", "兰州", "海口", "佛山", "东莞", "珠海", "温州", "绍兴", "嘉兴", "常州", "南通", "徐州", "烟台",
+    },
+    key=len, reverse=True,
+)
+_REGION_ALT = "|".join(_REGION_WORDS)
+_BRACKETED = re.compile(r"[\(\[【〔]([^\)\]】〕]*)[\)\]】〕]")
+_REGION_PREFIX = re.compile(rf"^(?:{_REGION_ALT})(?:省|市|自治区|特别行政区)?")
+_REGION_ONLY = re.compile(rf"^(?:{_REGION_ALT})(?:省|市|自治区|特别行政区|区|县)?$")
+
+
+def company_key(name: str) -> str:
+    """The key two spellings of one company share: '华信科技（北京）有限公司', '北京华信科技有限公司' and
+    'HUAXIN 华信科技 Co., Ltd.' style variants reduce to '华信科技' (plus any Latin words kept, lower-cased).
+
+    Full/half width, case, spaces and punctuation are ignored; bracketed region words and a leading region
+    word are dropped; legal-form suffixes are stripped (repeatedly, so 集团有限公司 goes entirely).
+    A name that would reduce to nothing keeps its normalised form."""
+    text = to_halfwidth(name or "").lower()
+    # Bracketed parts: region words are dropped, anything else is kept (e.g. (中国) vs (研发中心)).
+    text = _BRACKETED.sub(lambda m: "" if _REGION_ONLY.match(normalize(m.group(1))) else m.group(1), text)
+    key = normalize(text)
+    full = key
+    key = _REGION_PREFIX.sub("", key, count=1) or key
+    changed = True
+    while changed and key:
+        changed = False
+        for suffix in _LEGAL_SUFFIXES:
+            if key.endswith(suffix) and len(key) > len(suffix):
+                key = key[: -len(suffix)]
+                changed = True
+                break
+    return key or full

@@ -20,3 +20,12 @@ class CustomersConfig(AppConfig):
         registry.register_lookup_kind("customer_source", _("Customer source"))
         registry.register_custom_field_model(Customer)
         registry.register_custom_field_model(Contact)
+        registry.register_default_data(_default_lookups)
+
+
+def _default_lookups() -> None:
+    from yingdan.core.models import Lookup
+
+    from .defaults import ensure_default_lookups
+
+    ensure_default_lookups(Lookup)

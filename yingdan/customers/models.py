@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from yingdan.core.models import BusinessModel, CustomFieldsMixin, Lookup, OwnedModel, Tag
-from yingdan.core.text import normalize, pinyin_keys
+from yingdan.core.text import company_key, normalize, pinyin_keys
 from yingdan.core.validators import (
     normalize_credit_code,
     normalize_phone,
@@ -18,6 +18,7 @@ from yingdan.core.validators import (
     validate_no_control_chars,
     validate_phone,
 )
+from yingdan.pools.models import PooledMixin
 
 
 class SearchKeysMixin(models.Model):
@@ -37,8 +38,9 @@ class SearchKeysMixin(models.Model):
         self.search_pinyin, self.search_initials = pinyin_keys(self.name)
 
 
-class Customer(SearchKeysMixin, CustomFieldsMixin, OwnedModel):
+class Customer(SearchKeysMixin, PooledMixin, CustomFieldsMixin, OwnedModel):
     permission_module = "customers"
+    changelog_exclude = ("search_name", "search_pinyin", "search_initials", "dedupe_name", "recycle_warned_at")
 
     name = models.CharField(_("name"), max_length=200, validators=[validate_no_control_chars])
     short_name = models.CharField(_("short name"), max_length=100, blank=True, validators=[validate_no_control_chars])
@@ -74,6 +76,9 @@ class Customer(SearchKeysMixin, CustomFieldsMixin, OwnedModel):
         settings.AUTH_USER_MODEL, verbose_name=_("collaborators"), blank=True, related_name="collaborating_customers"
     )
     remarks = models.TextField(_("remarks"), blank=True, validators=[MaxLengthValidator(5000)])
+    # Company name normalised for duplicate checks (width, case, brackets, region words, legal-form suffixes).
+    dedupe_name = models.CharField(_("duplicate-check key"), max_length=255, editable=False, default="", db_index=True)
+    last_won_at = models.DateTimeField(_("last won deal"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("customer")
@@ -87,6 +92,9 @@ class Customer(SearchKeysMixin, CustomFieldsMixin, OwnedModel):
             models.Index(fields=["level", "-id"], name="cust_level_idx"),
             models.Index(fields=["status", "-id"], name="cust_status_idx"),
             models.Index(fields=["-updated_at"], name="cust_updated_idx"),
+            models.Index(fields=["pool", "-id"], name="cust_pool_idx"),
+            models.Index(fields=["owner", "next_followup_at"], name="cust_owner_next_idx"),
+            models.Index(fields=["next_followup_at"], name="cust_next_idx"),
         ]
 
     def __str__(self):
@@ -105,6 +113,7 @@ class Customer(SearchKeysMixin, CustomFieldsMixin, OwnedModel):
 
     def save(self, *args, **kwargs):
         self.refresh_search_keys()
+        self.dedupe_name = company_key(self.name)[:255]
         if not self.credit_code:
             self.credit_code = None
         super().save(*args, **kwargs)

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from yingdan.core import registry
 from yingdan.core.choices import Action
 from yingdan.core.models import Tag
 from yingdan.core.permissions import get_permissions
@@ -39,8 +40,12 @@ def resolve_tags(tags) -> list[Tag]:
 
 
 @transaction.atomic
-def save_customer(actor, customer: Customer, *, collaborators=None, tags=None, custom_fields=None, partial: bool = True) -> Customer:
+def save_customer(actor, customer: Customer, *, collaborators=None, tags=None, custom_fields=None, partial: bool = True,
+                  entry_point: str | None = None, confirm_duplicates: bool = False) -> Customer:
     """Create or update a customer.
+
+    The duplicate checks registered for customers run before saving (block, or warn unless
+    `confirm_duplicates`); `entry_point` ("form", "api", "import") picks the rule's action.
 
     Creating needs 'create'; updating needs 'edit' on a customer inside the actor's scope. Setting an owner other
     than oneself (or changing the owner) needs 'transfer'. The department follows the owner.
@@ -65,6 +70,7 @@ def save_customer(actor, customer: Customer, *, collaborators=None, tags=None, c
     _apply_custom_fields(customer, custom_fields, partial)
     customer.full_clean()
     check_field_permissions(actor, customer, allowed={"owner", "department"} if is_new else {"department"})
+    registry.run_save_checks(actor, customer, entry_point=entry_point, confirmed=confirm_duplicates)
     customer.save()
     if collaborators is not None:
         customer.collaborators.set(collaborators)
@@ -122,7 +128,8 @@ def delete_customers(actor, customer_ids) -> int:
 
 
 @transaction.atomic
-def save_contact(actor, contact: Contact, *, custom_fields=None, partial: bool = True) -> Contact:
+def save_contact(actor, contact: Contact, *, custom_fields=None, partial: bool = True,
+                 entry_point: str | None = None, confirm_duplicates: bool = False) -> Contact:
     """Create or update a contact; its customer must be one the actor may edit (or view, to add contacts)."""
     is_new = contact.pk is None
     if is_new:
@@ -138,6 +145,7 @@ def save_contact(actor, contact: Contact, *, custom_fields=None, partial: bool =
     _apply_custom_fields(contact, custom_fields, partial)
     contact.full_clean()
     check_field_permissions(actor, contact)
+    registry.run_save_checks(actor, contact, entry_point=entry_point, confirmed=confirm_duplicates)
     contact.save()
     if contact.is_primary:
         for other in Contact.objects.filter(customer_id=contact.customer_id, is_primary=True).exclude(pk=contact.pk):

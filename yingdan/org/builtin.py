@@ -3,7 +3,7 @@
 from yingdan.core.choices import DataScope
 
 ALL = ["view", "create", "edit", "delete", "import", "export", "transfer"]
-BUSINESS_MODULES = ["customers", "contacts"]  # later issues extend this list
+BUSINESS_MODULES = ["customers", "contacts", "leads", "followups", "opportunities"]  # later issues extend this list
 
 
 def _grant(actions, scope):
@@ -22,6 +22,9 @@ BUILTIN_ROLES = [
             "users": _grant(["view"], DataScope.ALL),
             "departments": _grant(["view"], DataScope.ALL),
             "roles": _grant(["view"], DataScope.ALL),
+            "pools": _grant(["view", "create", "edit", "delete"], DataScope.ALL),
+            "pipelines": _grant(["view", "create", "edit", "delete"], DataScope.ALL),
+            "reports": _grant(["view", "export"], DataScope.ALL),
         },
     },
     {
@@ -30,6 +33,9 @@ BUILTIN_ROLES = [
             **{m: _grant(ALL, DataScope.DEPARTMENT_TREE) for m in BUSINESS_MODULES},
             "users": _grant(["view"], DataScope.DEPARTMENT_TREE),
             "departments": _grant(["view"], DataScope.ALL),
+            "pools": _grant(["view"], DataScope.ALL),
+            "pipelines": _grant(["view"], DataScope.ALL),
+            "reports": _grant(["view", "export"], DataScope.DEPARTMENT_TREE),
         },
     },
     {
@@ -38,6 +44,9 @@ BUILTIN_ROLES = [
             **{m: _grant(["view", "create", "edit", "export"], DataScope.OWN) for m in BUSINESS_MODULES},
             "users": _grant(["view"], DataScope.DEPARTMENT),
             "departments": _grant(["view"], DataScope.ALL),
+            "pools": _grant(["view"], DataScope.ALL),
+            "pipelines": _grant(["view"], DataScope.ALL),
+            "reports": _grant(["view"], DataScope.OWN),
         },
     },
     {
@@ -46,6 +55,8 @@ BUILTIN_ROLES = [
             **{m: _grant(["view", "export"], DataScope.ALL) for m in BUSINESS_MODULES},
             "users": _grant(["view"], DataScope.ALL),
             "departments": _grant(["view"], DataScope.ALL),
+            "pipelines": _grant(["view"], DataScope.ALL),
+            "reports": _grant(["view", "export"], DataScope.ALL),
         },
         "field_permissions": {"customers": {"owner": "read"}},
     },
@@ -58,3 +69,20 @@ def ensure_builtin_roles(Role) -> None:
         role = Role.objects.filter(code=spec["code"], is_builtin=True).first()
         if role is None:
             Role.objects.create(code=spec["code"], is_builtin=True, **{"field_permissions": {}, "is_admin": False, **defaults})
+
+
+def grant_new_modules(Role, modules) -> None:
+    """Give the built-in roles their grants on modules added after they were created (a data migration per
+    issue calls this); grants an admin already changed are left alone."""
+    specs = {spec["code"]: spec for spec in BUILTIN_ROLES}
+    for role in Role.objects.filter(is_builtin=True):
+        spec = specs.get(role.code)
+        if not spec:
+            continue
+        changed = False
+        for module in modules:
+            if module in spec["permissions"] and module not in role.permissions:
+                role.permissions[module] = spec["permissions"][module]
+                changed = True
+        if changed:
+            role.save(update_fields=["permissions"])

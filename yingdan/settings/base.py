@@ -54,6 +54,14 @@ INSTALLED_APPS = [
     "yingdan.org",
     "yingdan.customers",
     "yingdan.search",
+    "yingdan.notifications",
+    "yingdan.pools",
+    "yingdan.leads",
+    "yingdan.followups",
+    "yingdan.duplicates",
+    "yingdan.handover",
+    "yingdan.opportunities",
+    "yingdan.reports",
 ]
 
 MIDDLEWARE = [

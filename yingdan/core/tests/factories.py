@@ -50,6 +50,7 @@ def make_user(username: str, role_codes=(), department=None, *, roles=(), passwo
 def ensure_defaults() -> None:
     """Data the migrations create (built-in roles, default lists). Transactional tests (live_server, browser)
     flush the database afterwards, so a later test on the same worker must put it back."""
+    from yingdan.core import registry
     from yingdan.core.models import Lookup
     from yingdan.customers.defaults import ensure_default_lookups
     from yingdan.org.builtin import ensure_builtin_roles
@@ -57,6 +58,8 @@ def ensure_defaults() -> None:
 
     ensure_builtin_roles(Role)
     ensure_default_lookups(Lookup)
+    for loader in registry.default_data_loaders:
+        loader()
 
 
 def valid_credit_code(n: int | None = None) -> str:

@@ -15,8 +15,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models
-from django.http import HttpResponse, HttpResponseRedirect, QueryDict
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -224,7 +224,15 @@ class ObjectDetailView(ObjectPermissionMixin, View):
     delete_url_name: str | None = None
 
     def get(self, request, *args, **kwargs):
-        obj = self.get_object()
+        try:
+            obj = self.get_object()
+        except Http404:
+            # A record merged into another (duplicates app) lives on under the survivor's id.
+            resolver = registry.object_redirects.get(self.model._meta.label_lower)
+            survivor = resolver(self.kwargs["pk"]) if resolver else None
+            if survivor and survivor != self.kwargs["pk"]:
+                return redirect(request.path.replace(f"/{self.kwargs['pk']}/", f"/{survivor}/", 1))
+            raise
         tab = request.GET.get("tab", "overview")
         tabs = self.get_tabs(obj)
         if tab not in {t["key"] for t in tabs}:

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OpportunitiesConfig(AppConfig):
+    name = "yingdan.opportunities"
+    label = "opportunities"
+    verbose_name = _("Opportunities")
+
+    def ready(self) -> None:
+        from yingdan.core import registry
+
+        from .models import Opportunity
+
+        registry.register_module("opportunities", _("Opportunities"), order=40)
+        registry.register_module("pipelines", _("Pipelines"), actions=["view", "create", "edit", "delete"], order=45)
+        registry.register_lookup_kind("opportunity_source", _("Opportunity source"))
+        registry.register_custom_field_model(Opportunity)

@@ -1,0 +1,1 @@
+"""Reports computed in the database (no models of their own yet)."""
