@@ -348,6 +348,8 @@ class ObjectEditView(ObjectPermissionMixin, View):
     def post(self, request, *args, **kwargs):
         instance = self.get_instance()
         form = self.get_form(instance, request.POST, request.FILES)
+        # The user ticked "save anyway" under a duplicate warning; save() passes it to the service.
+        self.confirm_duplicates = request.POST.get("_confirm_duplicates") == "1"
         validate_field = request.POST.get("_validate")
         if validate_field and is_htmx(request):
             # Inline validation: re-render one field with its errors; nothing is saved.
