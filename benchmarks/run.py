@@ -1,35 +1,38 @@
-"""`make bench`: server-time benchmarks of the real views at scale, on SQLite and on PostgreSQL.
+"""`make bench`: server-time benchmarks of the real views and services at scale, on SQLite and PostgreSQL.
 
-For each database this script runs itself again as a worker process (Django settings are per process):
-the worker migrates the benchmark database, seeds it once with `yingdan.demo.scale.generate` up to
-BENCH_CUSTOMERS customers (default 1,000,000; re-used when already seeded), then times requests through
-Django's test Client (no network: the server-side time of middleware, view, queries and template) as a
-regional sales manager (data scope: department and sub-departments, ~a quarter of all customers).
+For each database this script runs a worker process (Django settings are per process; `benchmarks/harness.py`).
+The worker takes an exclusive lock on var/bench/<database>.lock for its whole run (concurrent runs queue),
+migrates the benchmark database, seeds the volumes once (`yingdan.demo.scale.ensure_bench_data`: 1,000,000
+customers, 3,000,000 contacts, 10,000,000 follow-ups, leads, pools, 500,000 opportunities with 3,000,000 stage
+changes; re-used by later runs), then runs the suites in `benchmarks/suites/` through Django's test Client (no
+network: the server-side time of middleware, view, queries and template), as a regional sales manager.
 
 Environment:
-    BENCH_CUSTOMERS   customers to seed (default 1000000)
-    BENCH_REPEAT      timed requests per case (default 30, after 3 warm-up requests)
+    BENCH_SUITES      comma-separated suites to run (default: all in benchmarks/suites/)
     BENCH_DATABASES   comma-separated subset of sqlite,postgresql (default both)
+    BENCH_REPEAT      timed repetitions per case (default 30, after warm-up)
+    BENCH_CUSTOMERS   customers to seed (default 1000000)
+    BENCH_SEED        0: measure what is there, seed nothing
     BENCH_SQLITE_PATH SQLite file (default var/bench/yingdan-bench.sqlite3)
     BENCH_PG_URL      PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/yingdan_bench)
 
-Prints one JSON document: per database and case p50/p95/max in milliseconds and the target; it is also
-written to benchmarks/results/latest.json. Exits 0 even when a target is missed (see "ok" per case).
+Prints the results of this run as JSON and merges them into benchmarks/results/latest.json per database and
+suite (a run of one suite keeps the other suites' last numbers). Exits 0 even when a target is missed (see
+"ok" per case); exits 1 when a worker or a suite failed.
 """
 
 from __future__ import annotations
 
+import datetime
+import fcntl
 import json
 import os
-import random
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS_MS = {"list": 100, "search": 150, "detail": 50}
+RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
 
 
 def database_url(name: str) -> str:
@@ -37,7 +40,9 @@ def database_url(name: str) -> str:
         path = Path(os.environ.get("BENCH_SQLITE_PATH", ROOT / "var" / "bench" / "yingdan-bench.sqlite3")).resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{path}"
-    return os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/yingdan_bench")
+    if name == "postgresql":
+        return os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/yingdan_bench")
+    raise SystemExit(f"Unknown database {name!r}: use sqlite or postgresql")
 
 
 def ensure_pg_database(url: str) -> None:
@@ -50,160 +55,88 @@ def ensure_pg_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{dbname}"')
 
 
+def run_worker(name: str) -> dict:
+    url = database_url(name)
+    if name == "postgresql":
+        ensure_pg_database(url)
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+           "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    if name == "sqlite":
+        env["YINGDAN_DATA_DIR"] = str(Path(url.removeprefix("sqlite:///")).parent)
+    # The worker's progress goes straight to our stderr; its last stdout line is its JSON result.
+    proc = subprocess.run([sys.executable, __file__, "--worker", name], env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        return {"error": f"worker exited with {proc.returncode} (see the messages above)"}
+    return json.loads(lines[-1])
+
+
+def merge(run: dict) -> dict:
+    """Merge this run into latest.json under a lock: per database, the suites run replace their old entries."""
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    with open(RESULTS.with_suffix(".lock"), "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            latest = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+        except ValueError:
+            latest = {}
+        if "suites" not in next(iter(latest.get("databases", {}).values()), {"suites": {}}):
+            latest = {}  # the format before suites: start again
+        latest["updated_at"] = run["updated_at"]
+        databases = latest.setdefault("databases", {})
+        for name, result in run["databases"].items():
+            entry = databases.setdefault(name, {"suites": {}})
+            if "error" in result:
+                entry["last_error"] = result["error"]
+                continue
+            entry.pop("last_error", None)
+            for key in ("vendor", "volumes"):
+                entry[key] = result[key]
+            if result.get("seeded_seconds"):
+                entry.setdefault("seeded_seconds", {}).update(result["seeded_seconds"])
+            entry["suites"].update(result["suites"])
+        tmp = RESULTS.with_suffix(".tmp")
+        tmp.write_text(json.dumps(latest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        tmp.replace(RESULTS)
+    return latest
+
+
+def summary(run: dict) -> str:
+    lines = []
+    for db, result in run["databases"].items():
+        if "error" in result:
+            lines.append(f"{db}: {result['error']}")
+            continue
+        for suite, entry in result["suites"].items():
+            if "error" in entry:
+                lines.append(f"{db:10} {suite:14} FAILED  {entry['error'][:150]}")
+                continue
+            for case, r in entry["cases"].items():
+                flag = "ok" if r.get("ok") else "MISSED"
+                lines.append(f"{db:10} {suite:14} {case:34} p50 {r['p50_ms']:>9} p95 {r['p95_ms']:>9} "
+                             f"target {r['target_ms']:>6} ms  {flag}")
+    return "\n".join(lines)
+
+
 def main() -> int:
     databases = [d.strip() for d in os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",") if d.strip()]
-    report = {"customers": int(os.environ.get("BENCH_CUSTOMERS", "1000000")), "targets_ms": TARGETS_MS, "databases": {}}
+    run = {"updated_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), "databases": {}}
     for name in databases:
-        url = database_url(name)
-        if name == "postgresql":
-            ensure_pg_database(url)
-        env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
-               "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-        if name == "sqlite":
-            env["YINGDAN_DATA_DIR"] = str(Path(url.removeprefix("sqlite:///")).parent)
-        # The worker's progress goes straight to our stderr; its last stdout line is its JSON result.
-        proc = subprocess.run([sys.executable, __file__, "--worker", name], env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-        if proc.returncode != 0:
-            report["databases"][name] = {"error": f"worker exited with {proc.returncode} (see the messages above)"}
-            continue
-        report["databases"][name] = json.loads(proc.stdout.strip().splitlines()[-1])
-    out = json.dumps(report, ensure_ascii=False, indent=2)
-    results = ROOT / "benchmarks" / "results"
-    results.mkdir(parents=True, exist_ok=True)
-    (results / "latest.json").write_text(out + "\n", encoding="utf-8")
-    print(out)
-    return 0
-
-
-# -- the worker ---------------------------------------------------------------------------------------
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def worker(db_name: str) -> dict:
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    call_command("migrate", verbosity=0, skip_checks=True)
-    from yingdan.customers.models import Customer
-
-    wanted = int(os.environ.get("BENCH_CUSTOMERS", "1000000"))
-    have = Customer.objects.count()
-    seed_seconds = None
-    if have < wanted:
-        from yingdan.demo.scale import generate
-
-        log(f"[{db_name}] seeding {wanted - have:,} customers (once; re-used by later runs)…")
-
-        class Err:
-            def write(self, msg):
-                log(f"[{db_name}] {msg.rstrip()}")
-
-        result = generate(wanted - have, stdout=Err(), seed=20240601)
-        seed_seconds = round(result["seconds"], 1)
-    return {"vendor": connection.vendor, "customers": Customer.objects.count(), "seed_seconds": seed_seconds, **measure(db_name)}
-
-
-def bench_user():
-    """A regional sales manager: manager role, a department with sub-departments, the most customers."""
-    from yingdan.org.models import Department, User
-
-    regions = Department.objects.filter(children__isnull=False, parent__isnull=False).distinct()
-    user = User.objects.filter(is_active=True, roles__code="manager", department__in=regions).order_by("id").first()
-    if user is None:  # no region: any manager, else any owner
-        user = User.objects.filter(is_active=True, roles__code="manager").order_by("id").first()
-    if user is None:
-        raise SystemExit("No manager user to benchmark as; seed data first.")
-    return user
-
-
-def measure(db_name: str) -> dict:
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
-    from django.urls import NoReverseMatch, reverse
-
-    from yingdan.core.models import Lookup
-    from yingdan.customers.models import Contact, Customer
-
-    setup_test_environment()  # the test Client's template-rendered signals, as in tests
-    repeat = int(os.environ.get("BENCH_REPEAT", "30"))
-    rng = random.Random(7)
-    user = bench_user()
-    client = Client()
-    client.force_login(user)
-    visible = Customer.objects.visible_to(user, "view")
-    sample = list(visible.order_by("-id").values("id", "search_name", "search_initials")[:2000])
-    contacts = list(Contact.objects.visible_to(user, "view").order_by("-id").values_list("search_name", flat=True)[:2000])
-    if not sample:
-        raise SystemExit("The benchmark user sees no customers.")
-
-    def pick(values, k=10):
-        return [rng.choice(values) for _ in range(k)]
-
-    cases: list[tuple[str, str, callable, dict]] = []
-    try:
-        list_url = reverse("customers:customer_list")
-        level = Lookup.objects.filter(kind="customer_level").order_by("order", "id").first()
-        cases += [
-            ("list_first_page", "list", lambda i: list_url, {}),
-            ("list_page_1000", "list", lambda i: f"{list_url}?page=1000", {}),
-        ]
-        if level is not None:
-            cases.append(("list_filter_level", "list", lambda i: f"{list_url}?level={level.pk}", {}))
-    except NoReverseMatch:
-        log(f"[{db_name}] customers:customer_list is not installed: list cases skipped")
-    search_url = reverse("search:global")
-    htmx = {"HTTP_HX_REQUEST": "true"}
-    initials = pick([s["search_initials"][:4] for s in sample if len(s["search_initials"]) >= 4])
-    two = pick([s["search_name"][j : j + 2] for s in sample[:200] for j in range(0, 4)])
-    four = pick([s["search_name"][1:5] for s in sample if len(s["search_name"]) >= 5])
-    person = pick([n[:2] for n in contacts if len(n) >= 2])
-    cases += [
-        ("search_initials_4", "search", lambda i: f"{search_url}?q={initials[i % len(initials)]}", htmx),
-        ("search_name_2_chars", "search", lambda i: f"{search_url}?q={two[i % len(two)]}", htmx),
-        ("search_name_4_chars", "search", lambda i: f"{search_url}?q={four[i % len(four)]}", htmx),
-        ("search_person_2_chars", "search", lambda i: f"{search_url}?q={person[i % len(person)]}", htmx),
-        ("search_common_2_chars_page", "search", lambda i: f"{search_url}?q=科技", {}),
-    ]
-    try:
-        ids = pick([s["id"] for s in sample], 20)
-        reverse("customers:customer_detail", args=[1])
-        cases.append(("customer_detail", "detail", lambda i: reverse("customers:customer_detail", args=[ids[i % len(ids)]]), {}))
-    except NoReverseMatch:
-        log(f"[{db_name}] customers:customer_detail is not installed: detail case skipped")
-
-    from django.db import connection
-
-    results = {}
-    for name, kind, url_for, headers in cases:
-        times = []
-        queries = 0
-        for i in range(-3, repeat):
-            url = url_for(max(i, 0))
-            with CaptureQueriesContext(connection) as ctx:
-                started = time.perf_counter()
-                response = client.get(url, **headers)
-                elapsed = (time.perf_counter() - started) * 1000
-            if response.status_code != 200:
-                raise SystemExit(f"{name}: {url} answered {response.status_code}")
-            if i >= 0:
-                times.append(elapsed)
-                queries = max(queries, len(ctx.captured_queries))
-        times.sort()
-        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-        results[name] = {
-            "p50_ms": round(statistics.median(times), 1), "p95_ms": round(p95, 1), "max_ms": round(times[-1], 1),
-            "n": len(times), "max_queries": queries, "target_ms": TARGETS_MS[kind], "ok": p95 < TARGETS_MS[kind],
-        }
-        log(f"[{db_name}] {name}: p50 {results[name]['p50_ms']} ms, p95 {results[name]['p95_ms']} ms")
-    return {"user": f"{user.username} ({user.department})", "cases": results}
+        # A database other than the default one is reported under its own key (not mixed with make bench's).
+        custom = os.environ.get("BENCH_SQLITE_PATH" if name == "sqlite" else "BENCH_PG_URL")
+        run["databases"][f"{name} ({custom})" if custom else name] = run_worker(name)
+    merge(run)
+    print(json.dumps(run, ensure_ascii=False, indent=2))
+    print(summary(run), file=sys.stderr)
+    failed = any("error" in r or any("error" in s for s in r.get("suites", {}).values()) for r in run["databases"].values())
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--worker":
-        print(json.dumps(worker(sys.argv[2]), ensure_ascii=False))
+        sys.path.insert(0, str(ROOT))
+        from benchmarks.harness import main_worker
+
+        main_worker(sys.argv[2])
     else:
         sys.exit(main())

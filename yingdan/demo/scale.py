@@ -32,6 +32,7 @@ from pypinyin import Style, lazy_pinyin
 from yingdan.core.choices import ChangeSource
 from yingdan.core.context import change_context
 from yingdan.core.models import Lookup
+from yingdan.core.text import company_key
 from yingdan.core.validators import CREDIT_CODE_CHARS, CREDIT_CODE_WEIGHTS
 from yingdan.customers.models import Contact, Customer
 from yingdan.org.models import Department, Role, User
@@ -87,6 +88,26 @@ def _org_code(customer_id: int) -> str:
     return "".join(chars)
 
 
+_UTC = datetime.UTC
+
+
+def db_datetime(epoch: float | None):
+    """A datetime column value for the raw bulk writers: aware for COPY, Django's UTC text on SQLite."""
+    if epoch is None:
+        return None
+    value = datetime.datetime.fromtimestamp(epoch, _UTC)
+    if connection.vendor == "postgresql":
+        return value
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def db_date(ordinal: int | None):
+    if ordinal is None:
+        return None
+    value = datetime.date.fromordinal(ordinal)
+    return value if connection.vendor == "postgresql" else value.isoformat()
+
+
 class BulkTable:
     """Rows of one model: the generated columns in order, every other concrete column a constant default."""
 
@@ -138,6 +159,9 @@ class ScaleGenerator:
         self.given = [_Parts(g) for g in GIVEN]
         self.titles = [t for t, _w in CONTACT_TITLES]
         self.title_cw = list(accumulate(w for _t, w in CONTACT_TITLES))
+
+    now_epoch = time.time()
+    today_ordinal = timezone.localdate().toordinal()
 
     def log(self, message: str) -> None:
         if self.stdout is not None:
@@ -240,7 +264,7 @@ class ScaleGenerator:
             size = min(BATCH, n - done)
             ts = base_time + datetime.timedelta(seconds=span * (done + size) / n)
             customer_rows, customer_grams, contact_rows, contact_grams, next_contact = self._batch(
-                size, next_customer, next_contact, owners, lookups, industry_ids
+                size, next_customer, next_contact, owners, lookups, industry_ids, ts.timestamp()
             )
             customer_table = BulkTable(Customer, CUSTOMER_COLUMNS, {"created_at": ts, "updated_at": ts})
             contact_table = BulkTable(Contact, CONTACT_COLUMNS, {"created_at": ts, "updated_at": ts})
@@ -260,8 +284,25 @@ class ScaleGenerator:
                      f"({time.monotonic() - started:.0f} s; insert {t1 - t0:.1f} + {t2 - t1:.1f} + {t3 - t2:.1f} s)")
         return done, contacts_done, grams_done, next_customer, next_contact
 
-    def _batch(self, size, first_id, next_contact, owners, lookups, industry_ids):
+    def _contact_times(self, created: float) -> tuple:
+        """(owner_since, last_contact_at, next_followup_at) of a customer created at epoch `created`: most
+        were contacted (recently more often than long ago; the follow-up volume later ends exactly at
+        last_contact_at), about half have a next follow-up date, a few due today and some overdue."""
+        rand = self.rng.random
+        now = self.now_epoch
+        age = max(now - created, 0.0)
+        owner_since = created if rand() < 0.8 else created + rand() * age * 0.8
+        last = None
+        if rand() < 0.9:
+            last = now - min(self.rng.expovariate(1 / (25 * 86400)), (now - owner_since) * rand())
+        nxt = None
+        if last is not None and rand() < 0.55:
+            nxt = self.today_ordinal + int(rand() * 40) - 10  # a quarter overdue, a few today, most ahead
+        return db_datetime(owner_since), db_datetime(last), db_date(nxt)
+
+    def _batch(self, size, first_id, next_contact, owners, lookups, industry_ids, created_epoch=None):
         rng = self.rng
+        dedupe = company_key
         rand = rng.random  # seq[int(rand() * len)] is several times faster than rng.choice
         brands, cities, terms, suffixes = self.brands, self.cities, self.terms, self.suffixes
         surnames, given, titles, roads = self.surnames, self.given, self.titles, ROADS
@@ -303,7 +344,8 @@ class ScaleGenerator:
                 f"{district}{roads[int(rand() * nr)]}{int(rand() * 998) + 1}号",
                 f"https://www.{brand.full}.com.cn" if rand() < 0.5 else "",
                 f"{city.area_code}-{'568'[int(rand() * 3)]}{int(rand() * 10**7):07d}",
-                owner_id, dept_id, owner_id, name, full[:255], initials[:100],
+                owner_id, dept_id, owner_id, name, full[:255], initials[:100], dedupe(name)[:255],
+                *self._contact_times(created_epoch),
             ))
             customer_grams.append((cid, name))
             domain = brand.full
@@ -347,7 +389,7 @@ class ScaleGenerator:
 CUSTOMER_COLUMNS = [
     "id", "name", "short_name", "credit_code", "industry_id", "source_id", "level_id", "status_id", "province", "city",
     "district", "address", "website", "phone", "owner_id", "department_id", "created_by_id", "search_name",
-    "search_pinyin", "search_initials",
+    "search_pinyin", "search_initials", "dedupe_name", "owner_since", "last_contact_at", "next_followup_at",
 ]
 CONTACT_COLUMNS = [
     "id", "name", "customer_id", "title", "mobile", "email", "is_primary", "created_by_id", "search_name",
@@ -467,3 +509,50 @@ def generate(n: int, *, stdout=None, seed: int | None = None) -> dict:
     """Append n customers (~3 contacts each) with their search keys and grams; returns counts and seconds."""
     with change_context(source=ChangeSource.SYSTEM):
         return ScaleGenerator(seed=seed, stdout=stdout).generate(n)
+
+
+# -- the benchmark volumes --------------------------------------------------------------------------------
+def bench_volumes() -> dict:
+    """Row counts of the seeded volumes (cheap estimates are not needed: the bench runs these once)."""
+    from django.apps import apps
+
+    counts = {}
+    for label in ("customers.Customer", "customers.Contact", "followups.FollowUp", "leads.Lead",
+                  "opportunities.Opportunity", "opportunities.StageChange", "pools.Pool"):
+        try:
+            model = apps.get_model(label)
+        except LookupError:
+            continue
+        counts[model._meta.model_name] = model.objects.count()
+    return counts
+
+
+def ensure_bench_data(customers: int = 1_000_000, log=print, seed: int = 20240601) -> dict:
+    """Seed every benchmark volume that is missing (each once: later runs detect and re-use it).
+    Returns {volume: seconds} of what this call seeded."""
+
+    class _Out:
+        def write(self, msg):
+            log(msg.rstrip())
+
+    seeded = {}
+    have = Customer.objects.count()
+    if have < customers:
+        log(f"seeding {customers - have:,} customers (once; re-used by later runs)…")
+        result = generate(customers - have, stdout=_Out(), seed=seed)
+        seeded["customers"] = round(result["seconds"], 1)
+    for name, present, fill in _extra_volumes():
+        if present():
+            continue
+        log(f"seeding {name} (once; re-used by later runs)…")
+        started = time.monotonic()
+        with change_context(source=ChangeSource.SYSTEM):
+            fill(_Out(), seed)
+        seeded[name] = round(time.monotonic() - started, 1)
+        log(f"{name} seeded in {seeded[name]:.0f} s")
+    return seeded
+
+
+def _extra_volumes():
+    """(name, is_present(), fill(stdout, seed)) of the volumes beyond customers and contacts, in order."""
+    return []
