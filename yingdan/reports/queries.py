@@ -1,0 +1,478 @@
+"""Every report: a function `(user, filters) -> dict`, computed in the database.
+
+Each figure is an aggregation (`Count`/`Sum`/`Avg`, conditional aggregation, `TruncMonth`) — rows are never
+loaded into Python to be counted; Python only attaches labels to the few grouped rows that come back.
+
+Scope: the rows a report counts are the opportunities the user may see (`Opportunity.objects.visible_to`),
+narrowed further by the reports module's own data scope when that one is narrower. Stage changes are scoped
+by their denormalised owner/department (the deal's owner and department at the time of the move) with the same
+rules (own: owner or collaborator; department scopes: those departments, plus own deals), so the 3M-row history
+is filtered on its own indexed columns instead of being joined to the opportunities.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DecimalField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    Q,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncMonth
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yingdan.core.choices import SCOPE_RANK, Action, DataScope
+from yingdan.core.models import Lookup
+from yingdan.core.models.base import department_ids_for
+from yingdan.core.permissions import get_permissions
+from yingdan.core.views.generic import CappedPaginator
+from yingdan.opportunities.models import (
+    ForecastCategory,
+    LossReason,
+    Opportunity,
+    Stage,
+    StageChange,
+    StageKind,
+)
+from yingdan.org.models import Department, User
+
+from .filters import ReportFilters, period_range
+
+ZERO = Decimal("0")
+MONEY = DecimalField(max_digits=20, decimal_places=2)
+DAY_SECONDS = 86400
+STALLED_PAGE_SIZE = 25
+
+
+# -- scope ---------------------------------------------------------------------------------------------
+def report_scope(user) -> str | None:
+    """The effective scope of a user's reports: the narrower of the reports and the opportunities scope.
+    None: no access to the figures (missing reports:view or opportunities:view)."""
+    perms = get_permissions(user)
+    if not (perms.has("reports", Action.VIEW) and perms.has("opportunities", Action.VIEW)):
+        return None
+    scopes = [perms.scope("reports"), perms.scope("opportunities")]
+    return min(scopes, key=lambda s: SCOPE_RANK[s])
+
+
+def visible_opportunities(user):
+    """Opportunities the user's reports may count."""
+    scope = report_scope(user)
+    qs = Opportunity.objects.visible_to(user, Action.VIEW)
+    if scope is None:
+        return qs.none()
+    if scope != get_permissions(user).scope("opportunities"):
+        qs = qs.filter(Opportunity.scope_q(user, scope))
+    return qs
+
+
+def visible_stage_changes(user):
+    """Stage changes of the deals in the user's report scope, by the denormalised owner/department."""
+    scope = report_scope(user)
+    qs = StageChange.objects.all()
+    if scope is None:
+        return qs.none()
+    if scope == DataScope.ALL:
+        return qs
+    through = Opportunity.collaborators.through
+    q = Q(owner_id=user.pk) | Q(opportunity_id__in=through.objects.filter(user_id=user.pk).values("opportunity_id"))
+    depts = department_ids_for(user, scope)
+    if depts:
+        q |= Q(department_id__in=depts)
+    return qs.filter(q)
+
+
+def filtered_opportunities(user, f: ReportFilters, *, date_field: str | None = None):
+    qs = visible_opportunities(user)
+    if f.pipeline:
+        qs = qs.filter(pipeline_id=f.pipeline.pk)
+    if f.team_ids:
+        qs = qs.filter(department_id__in=f.team_ids)
+    if f.rep:
+        qs = qs.filter(owner_id=f.rep.pk)
+    if date_field:
+        qs = qs.filter(**date_lookups(f, date_field, is_date=date_field == "expected_close"))
+    return qs
+
+
+def filtered_stage_changes(user, f: ReportFilters):
+    qs = visible_stage_changes(user)
+    if f.pipeline:
+        qs = qs.filter(pipeline_id=f.pipeline.pk)
+    if f.team_ids:
+        qs = qs.filter(department_id__in=f.team_ids)
+    if f.rep:
+        qs = qs.filter(owner_id=f.rep.pk)
+    return qs.filter(**date_lookups(f, "changed_at"))
+
+
+def date_lookups(f: ReportFilters, name: str, *, is_date: bool = False) -> dict:
+    if is_date:
+        out = {}
+        if f.date_from:
+            out[f"{name}__gte"] = f.date_from
+        if f.date_to:
+            out[f"{name}__lte"] = f.date_to
+        return out
+    start, end = f.datetime_range()
+    out = {}
+    if start:
+        out[f"{name}__gte"] = start
+    if end:
+        out[f"{name}__lt"] = end
+    return out
+
+
+# -- helpers -------------------------------------------------------------------------------------------
+def pipeline_stages(pipeline) -> list[Stage]:
+    if pipeline is None:
+        return []
+    return list(Stage.objects.filter(pipeline=pipeline).order_by("order", "id"))
+
+
+def pipeline_info(pipeline) -> dict | None:
+    return {"id": pipeline.pk, "name": pipeline.name} if pipeline else None
+
+
+def rate(part, whole) -> float | None:
+    """A percentage with one decimal, None when there is nothing to divide by."""
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def days(seconds) -> float | None:
+    return round(float(seconds) / DAY_SECONDS, 1) if seconds is not None else None
+
+
+def money(value) -> Decimal:
+    return (value or ZERO).quantize(Decimal("0.01"))
+
+
+def weighted_expr():
+    return ExpressionWrapper(F("amount") * F("probability") / Value(100), output_field=MONEY)
+
+
+def labels_for(kind: str, ids) -> dict:
+    """Display names for grouped ids (a handful of rows, never the table)."""
+    ids = [i for i in ids if i is not None]
+    if not ids:
+        return {}
+    if kind == "rep":
+        return {u.pk: str(u) for u in User.objects.filter(pk__in=ids).only("id", "name", "username")}
+    if kind == "team":
+        return {d.pk: d.name for d in Department.objects.filter(pk__in=ids).only("id", "name")}
+    if kind == "source":
+        return {lk.pk: str(lk) for lk in Lookup.objects.filter(pk__in=ids)}
+    return {}
+
+
+# -- funnel --------------------------------------------------------------------------------------------
+def funnel(user, f: ReportFilters) -> dict:
+    """Open deals per open stage of the pipeline: count, amount and weighted amount."""
+    stages = [s for s in pipeline_stages(f.pipeline) if s.kind == StageKind.OPEN]
+    rows = {}
+    if stages:
+        qs = filtered_opportunities(user, f, date_field="created_at").filter(state=StageKind.OPEN)
+        rows = {
+            r["stage_id"]: r
+            for r in qs.order_by().values("stage_id").annotate(
+                count=Count("id"), amount_sum=Sum("amount"), weighted=Sum(weighted_expr())
+            )
+        }
+    out = []
+    for s in stages:
+        r = rows.get(s.pk, {})
+        out.append({
+            "stage_id": s.pk, "name": s.name, "color": s.color, "probability": s.probability,
+            "count": r.get("count", 0), "amount": money(r.get("amount_sum")), "weighted_amount": money(r.get("weighted")),
+        })
+    return {
+        "pipeline": pipeline_info(f.pipeline),
+        "stages": out,
+        "total": {
+            "count": sum(r["count"] for r in out),
+            "amount": money(sum((r["amount"] for r in out), ZERO)),
+            "weighted_amount": money(sum((r["weighted_amount"] for r in out), ZERO)),
+        },
+    }
+
+
+# -- stage-to-stage conversion -------------------------------------------------------------------------
+def conversion(user, f: ReportFilters) -> dict:
+    """For the deals that moved in the period: how many reached each open stage (entered it or a later one;
+    a won deal reached every stage, a lost deal only those before it was lost) and the share of those that
+    went on to the next stage."""
+    stages = pipeline_stages(f.pipeline)
+    open_stages = [s for s in stages if s.kind == StageKind.OPEN]
+    won_ids = [s.pk for s in stages if s.kind == StageKind.WON]
+    if not open_stages:
+        return {"pipeline": pipeline_info(f.pipeline), "stages": [], "won": 0, "deals": 0}
+    # Rank of a move's target: the open stage's position (1..n), n+1 for won, nothing for lost.
+    whens = [When(to_stage_id=s.pk, then=Value(i)) for i, s in enumerate(open_stages, start=1)]
+    won_rank = len(open_stages) + 1
+    if won_ids:
+        whens.append(When(to_stage_id__in=won_ids, then=Value(won_rank)))
+    per_deal = (
+        filtered_stage_changes(user, f).order_by().values("opportunity_id")
+        .annotate(reached=Max(Case(*whens, default=Value(None), output_field=IntegerField())))
+    )
+    aggregates = {f"r{i}": Count("opportunity_id", filter=Q(reached__gte=i)) for i in range(1, won_rank + 1)}
+    totals = per_deal.aggregate(deals=Count("opportunity_id"), **aggregates)
+    reached = [totals[f"r{i}"] or 0 for i in range(1, won_rank + 1)]
+    first = reached[0]
+    out = []
+    for i, s in enumerate(open_stages):
+        nxt = reached[i + 1]
+        out.append({
+            "stage_id": s.pk, "name": s.name, "reached": reached[i], "next_reached": nxt,
+            "rate": rate(nxt, reached[i]), "overall_rate": rate(reached[i], first),
+        })
+    return {
+        "pipeline": pipeline_info(f.pipeline), "stages": out, "won": reached[-1], "deals": totals["deals"] or 0,
+        "win_rate_from_first": rate(reached[-1], first),
+    }
+
+
+# -- average days in stage and sales cycle -------------------------------------------------------------
+def stage_duration(user, f: ReportFilters) -> dict:
+    """Average days deals spent in each stage (moves out of it in the period), and the average sales cycle
+    (created → won) of the deals won in the period."""
+    stages = [s for s in pipeline_stages(f.pipeline) if s.kind == StageKind.OPEN]
+    rows = {}
+    if stages:
+        qs = filtered_stage_changes(user, f).filter(from_stage_id__in=[s.pk for s in stages], seconds_in_previous__isnull=False)
+        rows = {
+            r["from_stage_id"]: r
+            for r in qs.order_by().values("from_stage_id").annotate(moves=Count("id"), avg=Avg("seconds_in_previous"))
+        }
+    out = []
+    for s in stages:
+        r = rows.get(s.pk, {})
+        out.append({
+            "stage_id": s.pk, "name": s.name, "moves": r.get("moves", 0), "avg_days": days(r.get("avg")),
+            "time_limit_days": s.time_limit_days,
+        })
+    won = filtered_opportunities(user, f, date_field="closed_at").filter(state=StageKind.WON, closed_at__isnull=False)
+    cycle = won.aggregate(
+        deals=Count("id"),
+        avg=Avg(ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())),
+    )
+    avg = cycle["avg"]
+    if isinstance(avg, datetime.timedelta):
+        avg = avg.total_seconds()
+    elif avg is not None:  # some backends hand back microseconds
+        avg = float(avg) / 1_000_000
+    return {
+        "pipeline": pipeline_info(f.pipeline),
+        "stages": out,
+        "cycle": {"won_deals": cycle["deals"] or 0, "avg_days": days(avg)},
+    }
+
+
+# -- win rate ------------------------------------------------------------------------------------------
+WIN_RATE_GROUPS = {"rep": "owner_id", "team": "department_id", "source": "source_id"}
+
+
+def win_rate(user, f: ReportFilters) -> dict:
+    """won / (won + lost) of the deals closed in the period, grouped by rep, team or source."""
+    group_by = f.group_by if f.group_by in WIN_RATE_GROUPS else "rep"
+    column = WIN_RATE_GROUPS[group_by]
+    qs = filtered_opportunities(user, f, date_field="closed_at").filter(state__in=[StageKind.WON, StageKind.LOST])
+    metrics = {
+        "won": Count("id", filter=Q(state=StageKind.WON)),
+        "lost": Count("id", filter=Q(state=StageKind.LOST)),
+        "won_amount": Sum("amount", filter=Q(state=StageKind.WON)),
+    }
+    grouped = list(qs.order_by().values(column).annotate(**metrics).order_by("-won", column))
+    total = qs.aggregate(**metrics)
+    labels = labels_for(group_by, [r[column] for r in grouped])
+    rows = [{
+        "key": r[column], "label": labels.get(r[column]) or _("(none)"), "won": r["won"], "lost": r["lost"],
+        "won_amount": money(r["won_amount"]), "win_rate": rate(r["won"], r["won"] + r["lost"]),
+    } for r in grouped]
+    won, lost = total["won"] or 0, total["lost"] or 0
+    return {
+        "group_by": group_by,
+        "rows": rows,
+        "total": {"won": won, "lost": lost, "won_amount": money(total["won_amount"]), "win_rate": rate(won, won + lost)},
+    }
+
+
+# -- weighted forecast ---------------------------------------------------------------------------------
+def forecast(user, f: ReportFilters) -> dict:
+    """Open deals by expected-close month or by forecast category: count, amount, amount × probability.
+    By category, the deals won in the period appear as "closed"."""
+    group_by = f.group_by if f.group_by in ("month", "category") else "month"
+    qs = filtered_opportunities(user, f, date_field="expected_close").filter(state=StageKind.OPEN)
+    metrics = {"count": Count("id"), "amount_sum": Sum("amount"), "weighted": Sum(weighted_expr())}
+    rows = []
+    if group_by == "month":
+        for r in qs.order_by().annotate(month=TruncMonth("expected_close")).values("month").annotate(**metrics).order_by("month"):
+            month = r["month"]
+            if isinstance(month, datetime.datetime):
+                month = month.date()
+            rows.append({
+                "key": month.strftime("%Y-%m") if month else "", "label": month.strftime("%Y-%m") if month else _("No date"),
+                "count": r["count"], "amount": money(r["amount_sum"]), "weighted_amount": money(r["weighted"]),
+            })
+        rows.sort(key=lambda r: (r["key"] == "", r["key"]))
+    else:
+        grouped = {r["stage__forecast_category"]: r for r in qs.order_by().values("stage__forecast_category").annotate(**metrics)}
+        won = filtered_opportunities(user, f, date_field="closed_at").filter(state=StageKind.WON).aggregate(
+            count=Count("id"), amount=Sum("amount")
+        )
+        for key, label in ForecastCategory.choices:
+            r = grouped.get(key, {})
+            count, amount, weighted = r.get("count", 0), r.get("amount_sum"), r.get("weighted")
+            if key == ForecastCategory.CLOSED:
+                count += won["count"] or 0
+                amount = (amount or ZERO) + (won["amount"] or ZERO)
+                weighted = (weighted or ZERO) + (won["amount"] or ZERO)
+            rows.append({"key": key, "label": str(label), "count": count, "amount": money(amount), "weighted_amount": money(weighted)})
+    return {
+        "group_by": group_by,
+        "rows": rows,
+        "total": {
+            "count": sum(r["count"] for r in rows),
+            "amount": money(sum((r["amount"] for r in rows), ZERO)),
+            "weighted_amount": money(sum((r["weighted_amount"] for r in rows), ZERO)),
+        },
+    }
+
+
+# -- stalled deals -------------------------------------------------------------------------------------
+def stalled_queryset(user, f: ReportFilters, now: datetime.datetime | None = None):
+    """Open deals longer in their stage than the stage's time limit, longest first."""
+    now = now or timezone.now()
+    limits = Stage.objects.filter(kind=StageKind.OPEN, time_limit_days__isnull=False)
+    if f.pipeline:
+        limits = limits.filter(pipeline=f.pipeline)
+    q = Q()
+    for stage_id, limit in limits.values_list("id", "time_limit_days"):
+        q |= Q(stage_id=stage_id, stage_entered_at__lt=now - datetime.timedelta(days=limit))
+    qs = filtered_opportunities(user, f).filter(state=StageKind.OPEN)
+    if not q:
+        return qs.none()
+    return qs.filter(q).order_by("stage_entered_at", "id")
+
+
+def stalled(user, f: ReportFilters, *, page_size: int = STALLED_PAGE_SIZE) -> dict:
+    now = timezone.now()
+    qs = stalled_queryset(user, f, now).select_related("customer", "owner", "stage")
+    paginator = CappedPaginator(qs, page_size)
+    page = paginator.page(f.page)
+    results = []
+    for o in page.object_list:
+        in_stage = (now - o.stage_entered_at).total_seconds() / DAY_SECONDS
+        results.append({
+            "id": o.pk, "name": o.name, "url": o.get_absolute_url() if _has_url() else "",
+            "customer": str(o.customer), "owner": str(o.owner) if o.owner_id else "", "stage": o.stage.name,
+            "amount": money(o.amount), "days_in_stage": round(in_stage, 1), "time_limit_days": o.stage.time_limit_days,
+            "days_over": round(in_stage - (o.stage.time_limit_days or 0), 1),
+            "stage_entered_at": o.stage_entered_at,
+        })
+    return {
+        "count": paginator.count, "count_capped": getattr(paginator, "capped", False),
+        "page": page.number, "page_size": page_size, "has_next": page.has_more, "results": results,
+    }
+
+
+def _has_url() -> bool:
+    try:
+        reverse("opportunities:opportunity_detail", args=[1])
+    except NoReverseMatch:
+        return False
+    return True
+
+
+# -- loss reasons --------------------------------------------------------------------------------------
+def loss_reasons(user, f: ReportFilters) -> dict:
+    """Lost deals in the period by reason, the reasons grouped under their parent (two levels)."""
+    qs = filtered_opportunities(user, f, date_field="closed_at").filter(state=StageKind.LOST)
+    grouped = list(qs.order_by().values("loss_reason_id").annotate(count=Count("id"), amount_sum=Sum("amount")))
+    reasons = {r.pk: r for r in LossReason.objects.filter(pk__in=[g["loss_reason_id"] for g in grouped if g["loss_reason_id"]])}
+    parents = {r.pk: r for r in LossReason.objects.filter(pk__in={r.parent_id for r in reasons.values() if r.parent_id})}
+    tops: dict = {}
+    for g in grouped:
+        reason = reasons.get(g["loss_reason_id"])
+        top = parents.get(reason.parent_id) if reason and reason.parent_id else reason
+        key = top.pk if top else None
+        node = tops.setdefault(key, {
+            "reason_id": key, "name": top.name if top else _("No reason given"), "count": 0, "amount": ZERO, "children": [],
+        })
+        node["count"] += g["count"]
+        node["amount"] += g["amount_sum"] or ZERO
+        if reason and reason.parent_id:
+            node["children"].append({"reason_id": reason.pk, "name": reason.name, "count": g["count"], "amount": money(g["amount_sum"])})
+    total = sum(n["count"] for n in tops.values())
+    rows = sorted(tops.values(), key=lambda n: (-n["count"], n["name"]))
+    for n in rows:
+        n["amount"] = money(n["amount"])
+        n["share"] = rate(n["count"], total)
+        n["children"].sort(key=lambda c: (-c["count"], c["name"]))
+        for c in n["children"]:
+            c["share"] = rate(c["count"], total)
+    return {"rows": rows, "total": {"count": total, "amount": money(sum((n["amount"] for n in rows), ZERO))}}
+
+
+# -- SOP compliance (流程遵守率) ------------------------------------------------------------------------
+SOP_GROUPS = {"rep": "owner_id", "team": "department_id", "month": "month"}
+
+
+def sop_compliance(user, f: ReportFilters) -> dict:
+    """Per rep, team or month: the share of stage moves made with every required checklist item done, and the
+    average days over the stage's time limit (moves within the limit count as 0)."""
+    group_by = f.group_by if f.group_by in SOP_GROUPS else "rep"
+    qs = filtered_stage_changes(user, f).filter(from_stage__isnull=False)
+    metrics = {
+        "moves": Count("id"),
+        "complete": Count("id", filter=Q(checklist_complete=True)),
+        "over_limit": Count("id", filter=Q(days_over_limit__gt=0)),
+        "avg_over": Coalesce(Avg("days_over_limit"), Value(0.0)),
+    }
+    if group_by == "month":
+        grouped = list(qs.order_by().annotate(month=TruncMonth("changed_at")).values("month").annotate(**metrics).order_by("month"))
+        rows = []
+        for r in grouped:
+            month = r["month"]
+            label = timezone.localtime(month).strftime("%Y-%m") if isinstance(month, datetime.datetime) else str(month)[:7]
+            rows.append(_sop_row(label, label, r))
+    else:
+        column = SOP_GROUPS[group_by]
+        grouped = list(qs.order_by().values(column).annotate(**metrics).order_by("-moves", column))
+        labels = labels_for(group_by, [r[column] for r in grouped])
+        rows = [_sop_row(r[column], labels.get(r[column]) or _("(none)"), r) for r in grouped]
+    total = qs.aggregate(**metrics)
+    return {"group_by": group_by, "rows": rows, "total": _sop_row(None, _("Total"), total)}
+
+
+def _sop_row(key, label, r) -> dict:
+    moves = r["moves"] or 0
+    return {
+        "key": key, "label": str(label), "moves": moves, "complete": r["complete"] or 0,
+        "compliance_rate": rate(r["complete"] or 0, moves), "over_limit_moves": r["over_limit"] or 0,
+        "avg_days_over_limit": round(float(r["avg_over"] or 0), 2),
+    }
+
+
+def rep_sop_summary(viewer, rep, today: datetime.date | None = None) -> dict:
+    """The SOP figures of one rep for the user page: last 90 days, this quarter, and month by month."""
+    out = {}
+    for key in ("last_90_days", "this_quarter"):
+        start, end = period_range(key, today)
+        f = ReportFilters(rep=rep, period=key, date_from=start, date_to=end, group_by="month")
+        out[key] = sop_compliance(viewer, f)
+    return out
