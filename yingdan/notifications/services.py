@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from yingdan.core import registry
 
@@ -47,3 +48,28 @@ def notify(recipients, kind: str, title, *, body: str = "", url: str = "", actor
 
 def unread_count(user) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+UNREAD_CAP = 99  # the bell shows "99+"; counting further would cost without telling more
+
+
+def unread_badge(user) -> tuple[int, bool]:
+    """(count, capped) of the user's unread notifications, counting at most UNREAD_CAP + 1 index entries."""
+    n = Notification.objects.filter(recipient=user, read_at__isnull=True).order_by()[: UNREAD_CAP + 1].count()
+    return min(n, UNREAD_CAP), n > UNREAD_CAP
+
+
+def for_user(user):
+    """The only way pages and the API read notifications: the user's own, newest first."""
+    return Notification.objects.filter(recipient=user).order_by("-id")
+
+
+def mark_read(user, notification_ids) -> int:
+    """Mark the user's own notifications read (others' ids are ignored). Returns how many changed."""
+    return Notification.objects.filter(
+        recipient=user, pk__in=list(notification_ids), read_at__isnull=True
+    ).update(read_at=timezone.now())
+
+
+def mark_all_read(user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
