@@ -8,8 +8,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from yingdan.core.models import CustomFieldsMixin, Lookup, OwnedModel
-from yingdan.core.text import company_key
+from yingdan.core.models import ChangeLoggedModel, CustomFieldsMixin, Lookup, OwnedModel, ScopedQuerySet
+from yingdan.core.text import company_key, normalize, pinyin_keys
 from yingdan.core.validators import (
     normalize_phone,
     validate_mobile,
@@ -82,6 +82,18 @@ class Lead(SearchKeysMixin, PooledMixin, CustomFieldsMixin, OwnedModel):
         if self.email:
             self.email = self.email.strip().lower()
 
+    def refresh_search_keys(self) -> None:
+        """The indexed search name covers the person and the company ("王伟 华信科技"): the space never
+        occurs in a normalised query, so a fragment matches within one of the two, never across them.
+        Pinyin keys are the person's name."""
+        name, company = normalize(self.name), normalize(self.company)
+        self.search_name = (f"{name} {company}" if company else name)[:255]
+        self.search_pinyin, self.search_initials = pinyin_keys(self.name)
+
+    @property
+    def is_converted(self) -> bool:
+        return self.converted_at is not None
+
     def save(self, *args, **kwargs):
         self.refresh_search_keys()
         self.dedupe_name = company_key(self.company)[:255] if self.company else ""
@@ -89,3 +101,58 @@ class Lead(SearchKeysMixin, PooledMixin, CustomFieldsMixin, OwnedModel):
 
     def get_absolute_url(self):
         return reverse("leads:lead_detail", args=[self.pk])
+
+
+class AssignmentMethod(models.TextChoices):
+    ROUND_ROBIN = "round_robin", _("Round robin")
+    LEAST_LOAD = "least_load", _("Fewest open records")
+
+
+class LoadBasis(models.TextChoices):
+    LEADS = "leads", _("Open leads")
+    CUSTOMERS = "customers", _("Customers")
+    BOTH = "both", _("Open leads and customers")
+
+
+class AssignmentRule(ChangeLoggedModel):
+    """How new records are shared out inside one team (fair assignment, 自动分配)."""
+
+    permission_module = "settings"
+    changelog_exclude = ("last_assigned",)
+
+    department = models.OneToOneField(
+        "org.Department", verbose_name=_("team"), on_delete=models.CASCADE, related_name="assignment_rule",
+    )
+    method = models.CharField(_("method"), max_length=20, choices=AssignmentMethod.choices, default=AssignmentMethod.ROUND_ROBIN)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("eligible members"), blank=True, related_name="+",
+        help_text=_("Empty: every active user of the team."),
+    )
+    load_basis = models.CharField(
+        _("what counts as load"), max_length=20, choices=LoadBasis.choices, default=LoadBasis.LEADS,
+        help_text=_("Used by the fewest-open-records method."),
+    )
+    # Round-robin pointer: the member who received the last record.
+    last_assigned = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("last assigned to"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("assignment rule")
+        verbose_name_plural = _("assignment rules")
+        ordering = ["department__path", "id"]
+
+    def __str__(self):
+        return str(self.department)
+
+    def get_absolute_url(self):
+        return reverse("leads:assignment_edit", args=[self.pk])
+
+    @classmethod
+    def scope_q(cls, user, scope, prefix=""):
+        return models.Q()

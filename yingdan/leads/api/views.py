@@ -1,0 +1,63 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from yingdan.core.api.exceptions import django_errors_to_api
+from yingdan.core.api.viewsets import BaseModelViewSet
+from yingdan.customers.models import Customer
+
+from .. import services
+from ..models import Lead
+from .filtersets import LeadFilterSet
+from .serializers import LeadConvertSerializer, LeadSerializer
+
+
+class AlreadyConverted(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "already_converted"
+
+
+class LeadViewSet(BaseModelViewSet):
+    """Leads (线索) in your data scope. `?q=` searches name, company, pinyin, mobile/phone and e-mail.
+    `POST {id}/convert/` turns a lead into a customer and a contact."""
+
+    queryset = Lead.objects.all()
+    serializer_class = LeadSerializer
+    filterset_class = LeadFilterSet
+    permission_module = "leads"
+    action_permissions = {"convert": "edit"}
+    select_related_fields = ("owner", "department", "status", "source", "pool", "converted_customer", "converted_contact", "created_by")
+    prefetch_related_fields = ("collaborators",)
+    ordering_fields = ("id", "name", "company", "created_at", "updated_at", "last_contact_at")
+    search_phone_fields = ("mobile", "phone")
+    search_email_fields = ("email",)
+
+    @extend_schema(request=LeadConvertSerializer, responses={200: dict})
+    @action(detail=True, methods=["post"])
+    def convert(self, request, pk=None):
+        """Convert the lead into a new customer (or attach it to `customer`, one you may edit) plus a contact.
+        A lead converts once; a second attempt is a 400 with code `already_converted`."""
+        lead = self.get_object()
+        body = LeadConvertSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        existing = Customer(pk=data["customer"]) if data.get("customer") else None
+        try:
+            customer, contact = services.convert_lead(
+                request.user, lead, customer=existing,
+                customer_values=services.resolve_customer_values(data.get("customer_values") or {}) if existing is None else None,
+                contact_values=data.get("contact_values") or {}, create_contact=data.get("create_contact", True),
+                entry_point="api", confirm_duplicates=data.get("confirm_duplicates", False),
+            )
+        except DjangoValidationError as exc:
+            if getattr(exc, "code", None) == "already_converted":
+                raise AlreadyConverted(exc.messages[0])
+            raise serializers.ValidationError(django_errors_to_api(exc))
+        lead.refresh_from_db()
+        return Response({
+            "lead": LeadSerializer(lead, context=self.get_serializer_context()).data,
+            "customer": {"id": customer.pk, "display": str(customer)},
+            "contact": {"id": contact.pk, "display": str(contact)} if contact else None,
+        })
