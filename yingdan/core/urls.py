@@ -6,4 +6,5 @@ from django.urls import include, path
 app_name = "core"
 urlpatterns = [
     path("", include("yingdan.core.urls_admin")),
+    path("", include("yingdan.core.urls_records")),
 ]

@@ -1,10 +1,14 @@
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from yingdan.core.choices import Action
+from yingdan.core.models import Attachment
 from yingdan.core.permissions import get_permissions
 from yingdan.core.views import generic
 
@@ -32,8 +36,12 @@ class CustomerListView(generic.ObjectListView):
 
 
 class CustomerDetailView(generic.ObjectDetailView):
+    """The customer 360 page: key facts in the header, the timeline as the default tab (follow-ups, changes and
+    what other apps register), contacts, files and the change log. Every query is bounded (one row, or a page
+    read from an index), so the page costs the same at a million customers."""
+
     model = Customer
-    queryset = Customer.objects.select_related(*CUSTOMER_RELATED, "created_by")
+    queryset = Customer.objects.select_related(*CUSTOMER_RELATED, "created_by", "pool", "previous_owner")
     template_name = "customers/customer_detail.html"
     detail_sections = [
         (_("Basic information"), ["name", "short_name", "credit_code", "industry", "source", "level", "status", "tags"]),
@@ -41,21 +49,56 @@ class CustomerDetailView(generic.ObjectDetailView):
         (_("Ownership"), ["owner", "department", "collaborators", "created_by", "created_at", "updated_at"]),
         (_("Remarks"), ["remarks"]),
     ]
-    tabs = [("contacts", _("Contacts"), "customers/_tab_contacts.html")]
+    tabs = [
+        ("contacts", _("Contacts"), "customers/_tab_contacts.html"),
+        ("files", _("Files"), "customers/_tab_files.html"),
+    ]
     edit_url_name = "customers:customer_edit"
+    default_tab = "timeline"
+    files_limit = 200
+
+    def get(self, request, *args, **kwargs):
+        if "tab" not in request.GET:
+            request.GET = request.GET.copy()
+            request.GET["tab"] = self.default_tab
+        return super().get(request, *args, **kwargs)
+
+    def get_tabs(self, obj):
+        tabs = super().get_tabs(obj)
+        # The timeline (registered by the follow-ups app) comes first: it is what a rep opens a customer for.
+        return sorted(tabs, key=lambda t: 0 if t["key"] == self.default_tab else 1)
 
     def extra_context(self, obj):
         perms = get_permissions(self.request.user)
+        today = timezone.localdate()
+        last = obj.last_contact_at
+        converted_from = None
+        if perms.has("leads", Action.VIEW):
+            converted_from = obj.leads.only("id", "name", "company", "converted_customer_id").order_by("-id").first()
         return {
             "edit_url": self.get_edit_url(obj),
             "delete_url": reverse("customers:customer_delete", args=[obj.pk]) if perms.has("customers", Action.DELETE) else None,
             "contact_count": obj.contacts.count(),
             "can_add_contact": perms.has("contacts", Action.CREATE),
+            "days_since_contact": (today - timezone.localdate(last)).days if last else None,
+            "followup_overdue": bool(obj.next_followup_at and obj.next_followup_at < today),
+            "followup_due_today": obj.next_followup_at == today,
+            "converted_from": converted_from,
         }
 
     def tab_contacts(self, obj):
         contacts = Contact.objects.visible_to(self.request.user).filter(customer=obj).order_by("-is_primary", "id")
         return {"contacts": contacts}
+
+    def tab_files(self, obj):
+        """Attachments of the customer itself and of its follow-ups, newest first (one bounded query)."""
+        followup_model = obj.followups.model
+        q = Q(target_type=ContentType.objects.get_for_model(Customer), target_id=obj.pk)
+        if get_permissions(self.request.user).has(followup_model.permission_module, Action.VIEW):
+            followup_ids = followup_model.objects.visible_to(self.request.user).filter(customer_id=obj.pk).values("id")
+            q |= Q(target_type=ContentType.objects.get_for_model(followup_model), target_id__in=followup_ids)
+        attachments = list(Attachment.objects.filter(q).select_related("uploaded_by").order_by("-id")[: self.files_limit + 1])
+        return {"attachments": attachments[: self.files_limit], "attachments_more": len(attachments) > self.files_limit}
 
 
 class CustomerEditView(generic.ObjectEditView):

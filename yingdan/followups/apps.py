@@ -10,5 +10,19 @@ class FollowupsConfig(AppConfig):
     def ready(self) -> None:
         from yingdan.core import registry
 
+        from . import timeline
+
         registry.register_module("followups", _("Follow-ups"), actions=["view", "create", "edit", "delete", "import", "export"], order=25)
         registry.register_lookup_kind("followup_type", _("Follow-up type"))
+        registry.register_notification_kind("mention", _("Mentioned in a comment"))
+        registry.register_notification_kind("followup_comment", _("Comment on your follow-up"))
+        registry.register_default_data(_default_data)
+        timeline.register()
+
+
+def _default_data() -> None:
+    from yingdan.core.models import Lookup
+
+    from .defaults import ensure_defaults
+
+    ensure_defaults(Lookup)

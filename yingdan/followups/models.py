@@ -8,7 +8,11 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from yingdan.core.choices import DataScope
 from yingdan.core.models import Lookup, OwnedModel
+from yingdan.core.models.base import department_ids_for
+from yingdan.customers.models import Customer
+from yingdan.leads.models import Lead
 
 
 class FollowUp(OwnedModel):
@@ -50,6 +54,28 @@ class FollowUp(OwnedModel):
 
     def __str__(self):
         return f"{self.type} · {self.occurred_at:%Y-%m-%d %H:%M}" if self.occurred_at else str(self.type)
+
+    @property
+    def parent(self):
+        """The customer (or, without one, the lead) this follow-up is about."""
+        return self.customer if self.customer_id else self.lead
+
+    @classmethod
+    def apply_scope(cls, queryset, user, scope: str):
+        return queryset.filter(cls.scope_q(user, scope))
+
+    @classmethod
+    def scope_q(cls, user, scope: str, prefix: str = "") -> models.Q:
+        """Own follow-ups, those written in the departments of the scope, and every follow-up of a customer or
+        lead the same scope covers (owner, collaborator or department of the parent record). Each branch is
+        an indexed column or a join on the parent's primary key."""
+        q = models.Q(**{f"{prefix}owner_id": user.pk})
+        depts = department_ids_for(user, scope) if scope != DataScope.OWN else []
+        if depts:
+            q |= models.Q(**{f"{prefix}department_id__in": depts})
+        q |= Customer.scope_q(user, scope, prefix=f"{prefix}customer__")
+        q |= Lead.scope_q(user, scope, prefix=f"{prefix}lead__")
+        return q
 
     def get_absolute_url(self):
         return reverse("followups:followup_detail", args=[self.pk])

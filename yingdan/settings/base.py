@@ -150,6 +150,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Largest attachment accepted (MB); core.files.validate_upload() refuses bigger files.
+ATTACHMENT_MAX_MB = int(os.environ.get("ATTACHMENT_MAX_MB", "20"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
