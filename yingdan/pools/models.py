@@ -51,6 +51,10 @@ class Pool(BusinessModel):
     recycle_rules = models.JSONField(_("recycling rules"), default=dict, blank=True)
     warn_days = models.PositiveIntegerField(_("warn owner days before"), default=3)
     hidden_fields = models.JSONField(_("fields hidden while in the pool"), default=list, blank=True)
+    clear_department = models.BooleanField(
+        _("clear the department on return"), default=False,
+        help_text=_("Records returned to this pool lose their department (so department managers no longer see them)."),
+    )
 
     class Meta:
         verbose_name = _("public pool")
@@ -82,3 +86,67 @@ class PooledMixin(models.Model):
 
     class Meta:
         abstract = True
+
+
+class PoolSettings(models.Model):
+    """Company-wide pool rules (one row). The stricter of this cap and a pool's own cap applies."""
+
+    customer_hold_cap = models.PositiveIntegerField(
+        _("customers a rep may hold"), null=True, blank=True, help_text=_("Company-wide. Empty: no cap."),
+    )
+    lead_hold_cap = models.PositiveIntegerField(
+        _("leads a rep may hold"), null=True, blank=True, help_text=_("Company-wide. Empty: no cap."),
+    )
+    count_won = models.BooleanField(
+        _("won customers count toward the company-wide cap"), default=False,
+        help_text=_("Customers whose status is “won” count toward the company-wide cap."),
+    )
+
+    class Meta:
+        verbose_name = _("pool settings")
+        verbose_name_plural = _("pool settings")
+
+    def __str__(self):
+        return str(_("Pool settings"))
+
+    @classmethod
+    def get(cls) -> PoolSettings:
+        obj = cls.objects.filter(pk=1).first()
+        if obj is None:
+            obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class PoolEventKind(models.TextChoices):
+    CLAIM = "claim", _("Claimed")
+    RELEASE = "release", _("Released to the pool")
+    ASSIGN = "assign", _("Assigned from the pool")
+    TRANSFER = "transfer", _("Transferred")
+    RECYCLE = "recycle", _("Recycled to the pool")
+
+
+class PoolEvent(models.Model):
+    """Append-only log of ownership moves into and out of pools (timeline, daily claim cap, audits)."""
+
+    content_type = models.ForeignKey("contenttypes.ContentType", verbose_name=_("object type"), on_delete=models.CASCADE, related_name="+")
+    object_id = models.BigIntegerField(_("object id"))
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    pool = models.ForeignKey(Pool, verbose_name=_("public pool"), on_delete=models.SET_NULL, null=True, blank=True, related_name="events")
+    kind = models.CharField(_("kind"), max_length=20, choices=PoolEventKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    from_owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("from"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    to_owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("to"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    at = models.DateTimeField(_("at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("pool event")
+        verbose_name_plural = _("pool events")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "-at"], name="poolevent_object_idx"),
+            models.Index(fields=["actor", "kind", "pool", "at"], name="poolevent_actor_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.object_repr}"

@@ -1,0 +1,18 @@
+"""The nightly recycling job (huey). The hour comes from the setting POOL_RECYCLE_HOUR (default 2, local time)."""
+
+from django.conf import settings
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from . import services
+
+
+@db_periodic_task(crontab(hour=str(getattr(settings, "POOL_RECYCLE_HOUR", 2)), minute="0"))
+def nightly_recycle():
+    return services.run_nightly().as_dict()
+
+
+@db_task()
+def recycle_now():
+    """Started by an admin's "run now"."""
+    return services.run_nightly().as_dict()
