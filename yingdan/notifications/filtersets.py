@@ -21,11 +21,15 @@ class NotificationFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=STATUS_CHOICES, method="filter_status", label=_("Status"),
                                          empty_label=_("All"))
     unread = django_filters.BooleanFilter(method="filter_unread", label=_("Unread only"), widget=forms.HiddenInput)
-    kind = django_filters.ChoiceFilter(choices=kind_choices, label=_("Kind"), empty_label=_("All kinds"))
+    kind = django_filters.ChoiceFilter(choices=(), label=_("Kind"), empty_label=_("All kinds"))
 
     class Meta:
         model = Notification
         fields = ["status", "unread", "kind"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["kind"].extra["choices"] = kind_choices()  # kinds registered by every app's ready()
 
     def filter_status(self, queryset, name, value):
         if value == "unread":
