@@ -30,7 +30,3 @@ class LeadsConfig(AppConfig):
         ))
         registry.register_timeline_provider("customers.customer", hooks.customer_timeline)
         registry.register_timeline_provider("leads.lead", hooks.lead_timeline)
-        registry.register_handover_provider(registry.HandoverProvider(
-            key="leads", label=_("Leads"), count=hooks.handover_count, ids=hooks.handover_ids,
-            transfer=hooks.handover_transfer, order=20,
-        ))

@@ -6,7 +6,6 @@ from django.utils.translation import gettext as _
 
 from yingdan.core import registry
 
-from . import services
 from .models import Lead
 
 
@@ -47,20 +46,3 @@ def lead_timeline(obj, user, *, before=None, limit=50) -> list:
         title=_("Converted to customer “%(customer)s”") % {"customer": customer or "—"},
         url=customer.get_absolute_url() if customer else "",
     )]
-
-
-def _held_by(user):
-    return Lead.objects.filter(owner=user).filter(services.open_leads_q())
-
-
-def handover_count(user) -> int:
-    return _held_by(user).count()
-
-
-def handover_ids(user) -> list[int]:
-    return list(_held_by(user).order_by("pk").values_list("pk", flat=True))
-
-
-def handover_transfer(actor, ids, new_owner) -> int:
-    return services.transfer_leads(actor, ids, new_owner)
-

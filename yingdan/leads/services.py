@@ -324,10 +324,10 @@ def member_loads(user_ids, basis: str) -> dict[int, int]:
 def _lock_rule(department) -> AssignmentRule:
     rule = AssignmentRule.objects.select_for_update().filter(department=department).first()
     if rule is None:
-        raise ValidationError(
-            {"assign_to_department": [_("No assignment rule is set up for “%(team)s”. An administrator adds one under Settings › Assignment rules.") % {"team": department}]},
+        raise ValidationError({"assign_to_department": ValidationError(
+            _("No assignment rule is set up for “%(team)s”. An administrator adds one under Settings › Assignment rules.") % {"team": department},
             code="no_assignment_rule",
-        )
+        )})
     return rule
 
 
@@ -347,10 +347,10 @@ def pick_owners(department, n: int = 1, *, object_type: str = "lead") -> list:
     rule = _lock_rule(department)
     members = eligible_members(rule, object_type)
     if not members:
-        raise ValidationError(
-            {"assign_to_department": [_("“%(team)s” has no active member who may take these records.") % {"team": department}]},
+        raise ValidationError({"assign_to_department": ValidationError(
+            _("“%(team)s” has no active member who may take these records.") % {"team": department},
             code="no_eligible_member",
-        )
+        )})
     picked = []
     if rule.method == AssignmentMethod.LEAST_LOAD:
         loads = member_loads([m.pk for m in members], rule.load_basis)

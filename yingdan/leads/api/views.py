@@ -4,8 +4,12 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from yingdan.core import registry
 from yingdan.core.api.exceptions import django_errors_to_api
 from yingdan.core.api.viewsets import BaseModelViewSet
+from yingdan.core.choices import FieldAccess
+from yingdan.core.permissions import get_permissions
+from yingdan.core.text import normalize
 from yingdan.customers.models import Customer
 
 from .. import services
@@ -33,6 +37,18 @@ class LeadViewSet(BaseModelViewSet):
     ordering_fields = ("id", "name", "company", "created_at", "updated_at", "last_contact_at")
     search_phone_fields = ("mobile", "phone")
     search_email_fields = ("email",)
+
+    def search_queryset(self, queryset, text):
+        """The list's index-backed filter (name/company fragments, pinyin, phone and e-mail prefixes) unless a
+        searched field is hidden from the user, then the base search over the fields they may see."""
+        hidden = {k for k, v in get_permissions(self.request.user).field_map("leads").items() if v == FieldAccess.HIDDEN}
+        text_filter = registry.text_filters.get(Lead._meta.label_lower)
+        if text_filter is None or hidden & {"mobile", "phone", "email", "company"}:
+            return super().search_queryset(queryset, text)
+        if not normalize(text) and "@" not in text:
+            return queryset
+        q = text_filter(text)
+        return queryset.filter(q) if q is not None else queryset.none()
 
     @extend_schema(request=LeadConvertSerializer, responses={200: dict})
     @action(detail=True, methods=["post"])
