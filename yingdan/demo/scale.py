@@ -541,18 +541,15 @@ def ensure_bench_data(customers: int = 1_000_000, log=print, seed: int = 2024060
         log(f"seeding {customers - have:,} customers (once; re-used by later runs)…")
         result = generate(customers - have, stdout=_Out(), seed=seed)
         seeded["customers"] = round(result["seconds"], 1)
-    for name, present, fill in _extra_volumes():
+    from .volumes import volumes
+
+    for name, present, fill in volumes(max(customers, have)):
         if present():
             continue
         log(f"seeding {name} (once; re-used by later runs)…")
         started = time.monotonic()
         with change_context(source=ChangeSource.SYSTEM):
-            fill(_Out(), seed)
+            fill(log, seed)
         seeded[name] = round(time.monotonic() - started, 1)
         log(f"{name} seeded in {seeded[name]:.0f} s")
     return seeded
-
-
-def _extra_volumes():
-    """(name, is_present(), fill(stdout, seed)) of the volumes beyond customers and contacts, in order."""
-    return []
