@@ -120,7 +120,16 @@ class ReportFilterForm(forms.Form):
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput)
 
     def __init__(self, data=None, *, user, report):
+        if data is not None:
+            data = data.copy()
+            if not data.get("period") and not (data.get("date_from") or data.get("date_to")):
+                data["period"] = report.default_period
+            if report.pipeline_filter == "required" and not data.get("pipeline"):
+                pipeline = default_pipeline()
+                data["pipeline"] = pipeline.pk if pipeline else ""
         super().__init__(data)
+        if report.pipeline_filter == "required":
+            self.fields["pipeline"].empty_label = None
         self.user = user
         self.report = report
         self.fields["rep"].queryset = rep_queryset(user)
@@ -130,8 +139,6 @@ class ReportFilterForm(forms.Form):
             self.fields["group_by"].choices = list(report.group_by)
         else:
             del self.fields["group_by"]
-        if not report.pipeline_filter:
-            pass  # every report filters by pipeline; the funnel-type ones default to the default pipeline
         for name, f in self.fields.items():
             css = "form-select form-select-sm" if isinstance(f.widget, forms.Select) else "form-control form-control-sm"
             f.widget.attrs.setdefault("class", css)

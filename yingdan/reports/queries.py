@@ -384,7 +384,13 @@ def stalled(user, f: ReportFilters, *, page_size: int = STALLED_PAGE_SIZE) -> di
             "days_over": round(in_stage - (o.stage.time_limit_days or 0), 1),
             "stage_entered_at": o.stage_entered_at,
         })
+    by_stage = (
+        stalled_queryset(user, f, now).order_by().values("stage_id", "stage__name", "stage__order")
+        .annotate(count=Count("id"), amount_sum=Sum("amount")).order_by("stage__order", "stage_id")
+    )
     return {
+        "by_stage": [{"stage_id": r["stage_id"], "stage": r["stage__name"], "count": r["count"], "amount": money(r["amount_sum"])}
+                     for r in by_stage],
         "count": paginator.count, "count_capped": getattr(paginator, "capped", False),
         "page": page.number, "page_size": page_size, "has_next": page.has_more, "results": results,
     }

@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+"""Report pages: /reports/, /reports/<report>/, /reports/<report>/export/."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "reports"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.ReportIndexView.as_view(), name="index"),
+    path("<slug:report>/", views.ReportView.as_view(), name="report"),
+    path("<slug:report>/export/", views.ReportExportView.as_view(), name="export"),
+]

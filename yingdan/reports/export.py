@@ -1,0 +1,31 @@
+"""CSV export of a report's table: UTF-8 with a BOM (Excel opens it as Chinese text), and every cell that a
+spreadsheet would read as a formula (= + - @, tab, carriage return) neutralised with a leading apostrophe."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value) -> str:
+    """A cell as text that no spreadsheet evaluates. Numbers stay numbers (a negative amount is not a formula)."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return str(value)
+    text = str(value)
+    if text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def table_csv(columns, rows, total=None) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([neutralise(str(c.label)) for c in columns])
+    for row in [*rows, *([total] if total else [])]:
+        writer.writerow([neutralise(row.get(c.key)) for c in columns])
+    return "\ufeff".encode() + out.getvalue().encode("utf-8")
