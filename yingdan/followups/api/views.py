@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -71,7 +72,7 @@ class FollowUpViewSet(BaseModelViewSet):
         followup = self.get_object()
         uploads = request.FILES.getlist("files")
         if not uploads:
-            raise_api(DjangoValidationError({"files": ["Choose at least one file."]}))
+            raise_api(DjangoValidationError({"files": [_("Choose at least one file.")]}))
         try:
             created = services.add_attachments(request.user, followup, uploads)
         except DjangoValidationError as exc:
