@@ -1,4 +1,7 @@
-"""The nightly recycling job (huey). The hour comes from the setting POOL_RECYCLE_HOUR (default 2, local time)."""
+"""The nightly recycling job (huey). The hour comes from the setting (or environment variable) POOL_RECYCLE_HOUR
+(default 2, server local time)."""
+
+import os
 
 from django.conf import settings
 from huey import crontab
@@ -6,8 +9,10 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from . import services
 
+RECYCLE_HOUR = int(getattr(settings, "POOL_RECYCLE_HOUR", os.environ.get("POOL_RECYCLE_HOUR", 2)))
 
-@db_periodic_task(crontab(hour=str(getattr(settings, "POOL_RECYCLE_HOUR", 2)), minute="0"))
+
+@db_periodic_task(crontab(hour=str(RECYCLE_HOUR), minute="0"))
 def nightly_recycle():
     return services.run_nightly().as_dict()
 

@@ -119,3 +119,22 @@ def test_hidden_fields_while_in_pool(org):
     assert as_manager.status_code == 200 and "phone" not in as_manager.json()
     as_director = api_client(org.director).get(reverse("customer-detail", args=[c.pk]))
     assert as_director.json()["phone"] == "13800138000"
+
+
+def test_lead_pool_claim_through_the_pool_endpoint(org):
+    from yingdan.leads.models import Lead
+
+    lead_pool = Pool.objects.get(object_type="lead", is_default=True)
+    lead = Lead(name="线索甲", company="甲公司", owner=org.rep2)
+    lead.sync_department()
+    lead.save()
+    from yingdan.pools import services
+
+    assert services.release(org.rep2, Lead, [lead.pk], "无效线索") == 1
+    lead.refresh_from_db()
+    assert lead.pool_id == lead_pool.pk and lead.owner_id is None
+    r = api_client(org.rep1).post(reverse("pool-claim", args=[lead_pool.pk]), {"object_id": lead.pk}, format="json")
+    assert r.status_code == 200, r.content
+    lead.refresh_from_db()
+    assert lead.owner_id == org.rep1.pk
+    assert PoolEvent.objects.filter(object_id=lead.pk).count() == 2
