@@ -42,6 +42,8 @@ NAVIGATION = [
             (_("Custom fields"), "core:customfield_list", "settings", "sliders"),
             (_("Lists"), "core:lookup_list", "settings", "list-ul"),
             (_("Pipelines"), "opportunities:pipeline_list", "pipelines", "signpost-split"),
+            (_("Loss reasons"), "opportunities:lossreason_list", "settings", "heartbreak"),
+            (_("Competitors"), "opportunities:competitor_list", "settings", "flag"),
             (_("Duplicate rules"), "duplicates:rule_list", "settings", "files"),
             (_("Assignment rules"), "leads:assignment_list", "settings", "shuffle"),
             (_("Change log"), "core:objectchange_list", "settings", "clock-history"),

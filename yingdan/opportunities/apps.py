@@ -10,9 +10,11 @@ class OpportunitiesConfig(AppConfig):
     def ready(self) -> None:
         from yingdan.core import registry
 
+        from . import hooks
         from .models import Opportunity
 
         registry.register_module("opportunities", _("Opportunities"), order=40)
         registry.register_module("pipelines", _("Pipelines"), actions=["view", "create", "edit", "delete"], order=45)
         registry.register_lookup_kind("opportunity_source", _("Opportunity source"))
         registry.register_custom_field_model(Opportunity)
+        hooks.register()

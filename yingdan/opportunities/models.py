@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from yingdan.core.models import BusinessModel, ChangeLoggedModel, CustomFieldsMixin, Lookup, OwnedModel
+from yingdan.core.models.base import ScopedQuerySet
 from yingdan.core.validators import validate_no_control_chars
 
 
@@ -55,6 +56,7 @@ class Pipeline(BusinessModel):
 
 class Stage(ChangeLoggedModel):
     permission_module = "pipelines"
+    objects = ScopedQuerySet.as_manager()
 
     pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.CASCADE, related_name="stages")
     name = models.CharField(_("name"), max_length=100, validators=[validate_no_control_chars])
@@ -85,6 +87,9 @@ class Stage(ChangeLoggedModel):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("opportunities:stage_edit", args=[self.pk])
+
     @classmethod
     def scope_q(cls, user, scope, prefix=""):
         return models.Q()
@@ -94,6 +99,7 @@ class ChecklistItem(ChangeLoggedModel):
     """An SOP step of a stage: done before the deal may leave the stage (when required)."""
 
     permission_module = "pipelines"
+    objects = ScopedQuerySet.as_manager()
 
     stage = models.ForeignKey(Stage, verbose_name=_("stage"), on_delete=models.CASCADE, related_name="checklist")
     text = models.CharField(_("item"), max_length=200)
@@ -111,6 +117,9 @@ class ChecklistItem(ChangeLoggedModel):
     def __str__(self):
         return self.text
 
+    def get_absolute_url(self):
+        return reverse("opportunities:checklistitem_edit", args=[self.pk])
+
     @classmethod
     def scope_q(cls, user, scope, prefix=""):
         return models.Q()
@@ -120,6 +129,7 @@ class LossReason(ChangeLoggedModel):
     """Two-level list of loss reasons (a reason may have a parent)."""
 
     permission_module = "settings"
+    objects = ScopedQuerySet.as_manager()
 
     parent = models.ForeignKey("self", verbose_name=_("parent"), on_delete=models.PROTECT, null=True, blank=True, related_name="children")
     name = models.CharField(_("name"), max_length=100)
@@ -134,6 +144,9 @@ class LossReason(ChangeLoggedModel):
     def __str__(self):
         return f"{self.parent} / {self.name}" if self.parent_id else self.name
 
+    def get_absolute_url(self):
+        return reverse("opportunities:lossreason_edit", args=[self.pk])
+
     @classmethod
     def scope_q(cls, user, scope, prefix=""):
         return models.Q()
@@ -141,6 +154,7 @@ class LossReason(ChangeLoggedModel):
 
 class Competitor(ChangeLoggedModel):
     permission_module = "settings"
+    objects = ScopedQuerySet.as_manager()
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     website = models.URLField(_("website"), blank=True)
@@ -153,6 +167,9 @@ class Competitor(ChangeLoggedModel):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("opportunities:competitor_edit", args=[self.pk])
 
     @classmethod
     def scope_q(cls, user, scope, prefix=""):
