@@ -29,7 +29,7 @@ class HandoverForm(forms.Form):
     """Step 2: how. The rules (successors active, not the leaving user, counts) are the service's."""
 
     mode = forms.ChoiceField(label=_("Hand over"), choices=HandoverMode.choices, initial=HandoverMode.ONE,
-                             widget=forms.RadioSelect)
+                             widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
     successors = forms.ModelMultipleChoiceField(
         User.objects.none(), label=_("Successors"), required=False,
         help_text=_("One successor takes everything; with several, each kind of record is split evenly."),
