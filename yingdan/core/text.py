@@ -57,14 +57,23 @@ def company_key(name: str) -> str:
     'HUAXIN 华信科技 Co., Ltd.' style variants reduce to '华信科技' (plus any Latin words kept, lower-cased).
 
     Full/half width, case, spaces and punctuation are ignored; bracketed region words and a leading region
-    word are dropped; legal-form suffixes are stripped (repeatedly, so 集团有限公司 goes entirely).
-    A name that would reduce to nothing keeps its normalised form."""
+    word are dropped (unless only a generic 1-2 character word would remain: 北京银行 stays 北京银行); legal-form
+    suffixes are stripped (repeatedly, so 集团有限公司 goes entirely). A name that would reduce to nothing keeps
+    its normalised form. Changing this function needs `yingdan dedupe_reindex` (stored keys)."""
     text = to_halfwidth(name or "").lower()
     # Bracketed parts: region words are dropped, anything else is kept (e.g. (中国) vs (研发中心)).
     text = _BRACKETED.sub(lambda m: "" if _REGION_ONLY.match(normalize(m.group(1))) else m.group(1), text)
-    key = normalize(text)
-    full = key
-    key = _REGION_PREFIX.sub("", key, count=1) or key
+    full = normalize(text)
+    bare = _strip_legal_suffixes(full)
+    key = _strip_legal_suffixes(_REGION_PREFIX.sub("", full, count=1) or full)
+    # A leading region is dropped only when a distinctive name remains: 北京华信科技 → 华信科技, but
+    # 北京银行 and 上海银行 must not both become 银行.
+    if len(key) <= 2 and len(bare) > len(key):
+        key = bare
+    return key or full
+
+
+def _strip_legal_suffixes(key: str) -> str:
     changed = True
     while changed and key:
         changed = False
@@ -73,4 +82,4 @@ def company_key(name: str) -> str:
                 key = key[: -len(suffix)]
                 changed = True
                 break
-    return key or full
+    return key
