@@ -104,6 +104,7 @@ class CustomerDetailView(generic.ObjectDetailView):
 class CustomerEditView(generic.ObjectEditView):
     model = Customer
     form_class = CustomerForm
+    template_name = "duplicates/checked_form.html"  # the generic form plus the live duplicate check
 
     def save(self, form):
         customer = form.instance
@@ -112,6 +113,7 @@ class CustomerEditView(generic.ObjectEditView):
             collaborators=form.cleaned_data.get("collaborators") if "collaborators" in form.fields else None,
             tags=form.cleaned_data.get("tags") if "tags" in form.fields else None,
             custom_fields=form.custom_field_values(),
+            entry_point="form", confirm_duplicates=self.confirm_duplicates,
         )
 
 
@@ -197,9 +199,13 @@ class ContactDetailView(generic.ObjectDetailView):
 class ContactEditView(generic.ObjectEditView):
     model = Contact
     form_class = ContactForm
+    template_name = "duplicates/checked_form.html"  # the generic form plus the live duplicate check
 
     def save(self, form):
-        return services.save_contact(self.request.user, form.instance, custom_fields=form.custom_field_values())
+        return services.save_contact(
+            self.request.user, form.instance, custom_fields=form.custom_field_values(),
+            entry_point="form", confirm_duplicates=self.confirm_duplicates,
+        )
 
 
 class ContactDeleteView(generic.ObjectDeleteView):

@@ -362,6 +362,9 @@ class ObjectEditView(ObjectPermissionMixin, View):
                 obj = self.save(form)
             except ValidationError as exc:
                 apply_validation_error(form, exc)
+                # Duplicate checks attach their hits; a warning may be confirmed with "save anyway".
+                self.duplicate_hits = getattr(exc, "duplicate_hits", None)
+                self.duplicate_warning = getattr(exc, "duplicate_warning", False)
             except PermissionDenied as exc:
                 form.add_error(None, str(exc) or _("You do not have permission to do this."))
             else:
@@ -381,7 +384,9 @@ class ObjectEditView(ObjectPermissionMixin, View):
         return obj.get_absolute_url()
 
     def render_form(self, form, instance, status=200):
-        context = {**self.model_context(), "form": form, "object": instance, "is_new": instance.pk is None}
+        context = {**self.model_context(), "form": form, "object": instance, "is_new": instance.pk is None,
+                   "duplicate_hits": getattr(self, "duplicate_hits", None),
+                   "duplicate_warning": getattr(self, "duplicate_warning", False)}
         return render(self.request, self.template_name, context, status=status)
 
 

@@ -14,6 +14,12 @@ from .. import services
 from ..models import Contact, Customer
 
 
+def confirm_duplicates(serializer) -> bool:
+    """`"confirm_duplicates": true` in the request body saves despite duplicate *warnings* (blocks still refuse)."""
+    value = (getattr(serializer, "initial_data", None) or {}).get("confirm_duplicates")
+    return value is True or str(value).lower() in ("1", "true")
+
+
 class CustomerSerializer(CustomFieldsSerializerMixin, BaseModelSerializer):
     owner = NestedRelatedField(
         queryset=get_user_model().objects.filter(is_active=True),
@@ -53,6 +59,7 @@ class CustomerSerializer(CustomFieldsSerializerMixin, BaseModelSerializer):
         return services.save_customer(
             self.actor, instance, collaborators=m2m.get("collaborators"), tags=m2m.get("tags"),
             custom_fields=custom_fields, partial=self.partial,
+            entry_point="api", confirm_duplicates=confirm_duplicates(self),
         )
 
     def delete_instance(self, instance):
@@ -69,7 +76,8 @@ class ContactSerializer(CustomFieldsSerializerMixin, BaseModelSerializer):
         read_only_fields = ["created_by", "created_at", "updated_at"]
 
     def save_instance(self, instance, *, m2m, custom_fields):
-        return services.save_contact(self.actor, instance, custom_fields=custom_fields, partial=self.partial)
+        return services.save_contact(self.actor, instance, custom_fields=custom_fields, partial=self.partial,
+                                     entry_point="api", confirm_duplicates=confirm_duplicates(self))
 
     def delete_instance(self, instance):
         services.delete_contact(self.actor, instance)
