@@ -10,4 +10,11 @@ class ReportsConfig(AppConfig):
     def ready(self) -> None:
         from yingdan.core import registry
 
+        from .tabs import user_sop_context
+
         registry.register_module("reports", _("Reports"), actions=["view", "export"], order=60)
+        # SOP compliance (流程遵守率) of a rep on their user page.
+        registry.register_detail_tab("org.user", registry.DetailTab(
+            key="sop", label=_("SOP compliance"), template="reports/_user_sop_tab.html", context=user_sop_context,
+            permission=("reports", "view"), order=50,
+        ))

@@ -125,3 +125,32 @@ def test_export_of_a_rep_named_like_a_formula_is_neutralised(world):
     world.rep1.save()
     r = client_for(world.director).get(reverse("reports:export", args=["win-rate"]), {"period": "all"})
     assert "\n'=cmd" in r.content.decode("utf-8-sig").replace("\r\n", "\n")
+
+
+def test_user_page_has_the_sop_tab_with_the_reps_figures(world):
+    import datetime
+
+    from yingdan.opportunities.models import StageChange
+
+    from .factories import move
+
+    StageChange.objects.all().delete()
+    when = world.now - datetime.timedelta(days=1)
+    for complete, over in [(True, 0), (False, 3), (True, 1), (True, 0)]:
+        move(world.deals.A, world.s2, when, from_stage=world.s1, checklist_complete=complete, days_over_limit=over)
+    c = client_for(world.manager)
+    page = c.get(reverse("org:user_detail", args=[world.rep1.pk]))
+    assert page.status_code == 200 and b"?tab=sop" in page.content
+    r = c.get(reverse("org:user_detail", args=[world.rep1.pk]), {"tab": "sop"})
+    assert r.status_code == 200
+    periods = {p["key"]: p["data"]["total"] for p in r.context["sop_periods"]}
+    assert periods["last_90_days"]["moves"] == 4 and periods["last_90_days"]["compliance_rate"] == 75.0
+    assert periods["last_90_days"]["avg_days_over_limit"] == 1.0
+    assert b'data-testid="user-sop-last_90_days"' in r.content
+
+
+def test_sop_tab_hidden_without_reports_module(world):
+    viewer = make_role("只看用户", {"users": {"actions": ["view"], "scope": "all"}})
+    u = make_user("hr", roles=[viewer])
+    page = client_for(u).get(reverse("org:user_detail", args=[world.rep1.pk]))
+    assert page.status_code == 200 and b"?tab=sop" not in page.content
