@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from yingdan.core import registry
@@ -216,7 +217,8 @@ def execute_handover(actor, user, mode: str, successors=None, reason: str = "") 
             notify(
                 [successor], "handover",
                 _("%(n)d records of %(user)s were handed over to you") % {"n": n, "user": user.display_name},
-                body=_handover_body(plan, successor), url=record.get_absolute_url(), actor=actor, target=record,
+                body=_handover_body(plan, successor), url=_successor_url(plan, successor, record), actor=actor,
+                target=record,
                 dedupe_key=f"handover:{record.pk}",
             )
     audit.info("handover", extra={"actor": actor.pk, "user": user.pk, "mode": mode, "total": plan.total, "record": record.pk})
@@ -230,6 +232,21 @@ def _check_moved(kind: KindPlan, moved, expected: int) -> None:
               "scope or locked by a rule); nothing was changed.")
             % {"moved": moved, "expected": expected, "kind": kind.label}
         )
+
+
+# Where a successor finds what they received: the list of the first kind they got, filtered to them.
+KIND_LISTS = {"customers": "customers:customer_list", "leads": "leads:lead_list",
+              "opportunities": "opportunities:opportunity_list"}
+
+
+def _successor_url(plan: HandoverPlan, successor, record) -> str:
+    for kind in plan.kinds:
+        if kind.assignments.get(successor.pk) and kind.key in KIND_LISTS:
+            try:
+                return f"{reverse(KIND_LISTS[kind.key])}?owner={successor.pk}"
+            except NoReverseMatch:
+                continue
+    return record.get_absolute_url()
 
 
 def _handover_body(plan: HandoverPlan, successor) -> str:

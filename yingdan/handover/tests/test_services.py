@@ -63,7 +63,7 @@ def test_all_to_one_successor(env):
                                        changes__has_key="is_active").exists()
     # the successor is told
     note = Notification.objects.get(recipient=env.b, kind="handover")
-    assert note.url == record.get_absolute_url() and note.actor_id == env.admin.pk
+    assert note.url == f"/customers/?owner={env.b.pk}" and note.actor_id == env.admin.pk
 
 
 def test_split_evenly_round_robin_in_id_order(env):

@@ -1,0 +1,40 @@
+"""The handover wizard in real Chromium: pick the user, the preview follows the chosen mode and successors
+without a page load, confirm through the dialog, land on the summary."""
+
+import pytest
+
+from yingdan.core.tests import factories
+from yingdan.customers.models import Customer
+from yingdan.org.models import User
+
+from .helpers import build_env
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_handover_wizard(page, live_server, login):
+    env = build_env(customers=5, leads=2)
+    login(page, live_server, "hr_admin", factories.PASSWORD)
+    page.goto(f"{live_server.url}/org/users/{env.leaving.pk}/")
+    page.click("[data-testid=handover-button]")
+    page.wait_for_selector("[data-testid=holdings]")
+    assert page.inner_text("[data-testid=holding-customers]") == "5"
+
+    page.check("input[name=mode][value=split]")
+    page.select_option("select[name=successors]", [str(env.b.pk), str(env.c.pk)])  # fires change → preview
+    preview = page.locator("[data-testid=handover-preview]")
+    preview.wait_for()
+    assert page.inner_text("[data-testid=cell-customers-0]") == "3"
+    assert page.inner_text("[data-testid=cell-customers-1]") == "2"
+
+    page.check("input[name=mode][value=one]")  # two successors for "one": the preview shows the error
+    page.wait_for_selector("[data-testid=preview-errors]")
+    page.select_option("select[name=successors]", [str(env.c.pk)])
+    preview.wait_for()
+    assert page.inner_text("[data-testid=cell-customers-0]") == "5"
+
+    page.click("[data-testid=confirm-handover]")
+    page.click("#yd-confirm-ok")
+    page.wait_for_selector("[data-testid=handover-summary]")
+    assert not User.objects.get(pk=env.leaving.pk).is_active
+    assert set(Customer.objects.filter(pk__in=[c.pk for c in env.customers]).values_list("owner_id", flat=True)) == {env.c.pk}
