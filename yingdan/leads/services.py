@@ -267,8 +267,8 @@ def convert_lead(actor, lead: Lead, *, customer: Customer | None = None, custome
                 actor, contact, partial=False, entry_point=entry_point, confirm_duplicates=confirm_duplicates,
             )
         except ValidationError as exc:
-            if not hasattr(exc, "error_dict"):
-                raise
+            if not hasattr(exc, "error_dict") or getattr(exc, "duplicate_hits", None):
+                raise  # duplicate hits keep their own keys (and the hits the pages show)
             # The convert form names the contact's fields contact_<name>.
             raise ValidationError({
                 (f"contact_{k}" if k in CONTACT_FIELDS else k): v for k, v in exc.error_dict.items()
