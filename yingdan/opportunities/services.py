@@ -352,10 +352,12 @@ def duplicate_check(actor, opp, *, entry_point="form", confirmed=False) -> None:
     if opp.pk:
         same = same.exclude(pk=opp.pk)
     if same.exists():
-        raise ValidationError(
+        error = ValidationError(
             _("This customer already has an open opportunity named “%(name)s” in this pipeline. Save anyway?") % {"name": opp.name},
             code="duplicate_warning",
         )
+        error.duplicate_warning = True  # the edit view offers "save anyway"
+        raise error
 
 
 def _is_filled(opp: Opportunity, name: str, values: dict) -> bool:

@@ -90,24 +90,13 @@ class OpportunityEditView(generic.ObjectEditView):
         return initial
 
     def save(self, form):
-        self.duplicate_warning = False
-        try:
-            return services.save_opportunity(
-                self.request.user, form.instance,
-                contacts=form.cleaned_data.get("contacts") if "contacts" in form.fields and not form.fields["contacts"].disabled else None,
-                collaborators=form.cleaned_data.get("collaborators") if "collaborators" in form.fields else None,
-                custom_fields=form.custom_field_values(),
-                confirm_duplicates=getattr(self, "confirm_duplicates", False),
-            )
-        except ValidationError as exc:
-            self.duplicate_warning = getattr(exc, "code", None) == "duplicate_warning" or any(
-                getattr(e, "code", None) == "duplicate_warning" for e in getattr(exc, "error_list", []))
-            raise
-
-    def render_form(self, form, instance, status=200):
-        context = {**self.model_context(), "form": form, "object": instance, "is_new": instance.pk is None,
-                   "duplicate_warning": getattr(self, "duplicate_warning", False)}
-        return render(self.request, self.template_name, context, status=status)
+        return services.save_opportunity(
+            self.request.user, form.instance,
+            contacts=form.cleaned_data.get("contacts") if "contacts" in form.fields and not form.fields["contacts"].disabled else None,
+            collaborators=form.cleaned_data.get("collaborators") if "collaborators" in form.fields else None,
+            custom_fields=form.custom_field_values(),
+            confirm_duplicates=getattr(self, "confirm_duplicates", False),
+        )
 
 
 class OpportunityDeleteView(generic.ObjectDeleteView):
