@@ -2,7 +2,7 @@
 
 Nothing this suite does stays in the benchmark database:
 - recycling runs inside one outer transaction that is rolled back (the per-chunk transactions become
-  savepoints), with a rule on the default customer pool: no follow-up in 60 days or no won deal in 365 days.
+  savepoints), with a rule on every customer pool: no follow-up in 60 days or no won deal in 365 days.
   `recycle_dry_run_all` is the full pass that decides what is due (the scan over every customer);
   `recycle_real_20k` really moves 20,000 customers (UPDATE in chunks + change log + pool events) and
   reports the rate, so the cost of tonight's real run = scan + due / rate (`extrapolated_full_s`).
@@ -40,10 +40,9 @@ def _recycle_cases(ctx) -> dict:
     box = {}
     try:
         with transaction.atomic():
-            Pool.objects.filter(object_type="customer", is_default=True).update(
+            Pool.objects.filter(object_type="customer").update(
                 recycle_enabled=True, recycle_rules={"default": {"no_followup_days": 60, "no_won_days": 365}},
             )
-            Pool.objects.filter(object_type="customer", is_default=False).update(recycle_enabled=False)
             Pool.objects.filter(object_type="lead").update(recycle_enabled=False)
             samples = []
             for _ in range(3):

@@ -298,7 +298,9 @@ def claim(actor, model, pk, *, pool: Pool | None = None):
     _log(model, [row], lambda r: {
         "owner": [None, actor.pk], "pool": [pool.pk, None], "department": [obj.department_id, actor.department_id],
     }, kind=PoolEventKind.CLAIM, pool_id=pool.pk, to_owner_id=actor.pk, at=now, actor=actor)
-    obj.refresh_from_db()
+    for name, value in values.items():
+        setattr(obj, name, value)
+    obj.pool = None
     return obj
 
 
