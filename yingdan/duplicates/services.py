@@ -58,9 +58,9 @@ from .models import (
 MODELS = {"customer": Customer, "contact": Contact, "lead": Lead}
 MODULES = {"customer": "customers", "contact": "contacts", "lead": "leads"}
 GRAM_KIND = {"customer": 1}  # search-app gram kinds indexing the *company* name (lead grams index the person)
-GRAM_BOUND = 3000  # a bigram with more rows than this is too common to drive candidates
-CANDIDATE_BUDGET = 6000  # gram rows read per check, at most
-SCORED = 300  # candidates scored with rapidfuzz, at most
+GRAM_BOUND = 2000  # a bigram with more rows than this is too common to drive candidates
+CANDIDATE_BUDGET = 2500  # gram rows read per check, at most
+SCORED = 200  # candidates scored with rapidfuzz, at most
 EXACT_FETCH = 50
 
 
@@ -144,40 +144,70 @@ def normalized_values(object_type: str, data: dict, target_type: str) -> dict[st
 
 
 # -- matching ---------------------------------------------------------------------------------------
-def _fuzzy_candidates(target_type: str, key: str, threshold: int) -> dict[int, float]:
-    """{id: score} of target records whose company key scores at least `threshold` against `key`."""
+def _min_shared_grams(n: int, threshold: int) -> int:
+    """How many of a key's n-1 bigrams any name scoring >= threshold must still contain: rapidfuzz's ratio is
+    1 - d / (n + m) for an indel distance d, so d <= 2n(1 - t) / t, and each indel destroys at most 2 bigrams."""
+    t = threshold / 100
+    d_max = int(2 * n * (1 - t) / t)
+    return max(1, (n - 1) - 2 * d_max)
+
+
+def _gram_sizes(kind: int, grams: list[str]) -> list[tuple[int, str]]:
+    """(rows, gram) for each gram, counted up to GRAM_BOUND + 1 — one statement, each count an index range."""
+    if not grams:
+        return []
+    table = connection.ops.quote_name(SearchGram._meta.db_table)
+    part = f"SELECT %s, (SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE kind = %s AND gram = %s LIMIT {GRAM_BOUND + 1}) t)"
+    params = []
+    for g in grams:
+        params += [g, kind, g]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join([part] * len(grams)), params)
+        return [(n, g) for g, n in cursor.fetchall()]
+
+
+def _gram_objects(kind: int, grams: list[str], newest: int = 0) -> list[int]:
+    """Object ids under the given grams (one per gram row: an id under 3 of them appears 3 times)."""
+    if not grams:
+        return []
+    table = connection.ops.quote_name(SearchGram._meta.db_table)
+    marks = ", ".join(["%s"] * len(grams))
+    sql = f"SELECT object_id FROM {table} WHERE kind = %s AND gram IN ({marks})"
+    if newest:
+        sql += f" ORDER BY object_id DESC LIMIT {int(newest)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [kind, *grams])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _fuzzy_candidates(target_type: str, key: str, threshold: int, enough: int = 0) -> dict[int, float]:
+    """{id: score} of target records whose company key scores at least `threshold` against `key`.
+
+    Candidates come from the bigram table: every true match contains at least `s` of the key's bigrams, so it
+    contains one of the (n-1) - s + 1 rarest ones; only those are read (each up to GRAM_BOUND rows — a denser
+    bigram is skipped, which bounds the work at the price of completeness for very generic names), candidates
+    are ranked by how many of them they share, and the best SCORED are scored with rapidfuzz."""
     model = MODELS[target_type]
     found: dict[int, float] = {}
     for pk in model._base_manager.filter(dedupe_name=key).order_by().values_list("pk", flat=True)[:EXACT_FETCH]:
         found[pk] = 100.0
-    if threshold >= 100 or len(key) < 2:
+    if threshold >= 100 or len(key) < 2 or (enough and len(found) >= enough):
         return found
-    ids: list[int] = []
     kind = GRAM_KIND.get(target_type)
     if kind is not None:
-        grams = query_grams(key)
-        sized = []
-        for g in grams:
-            rows = list(
-                SearchGram.objects.filter(kind=kind, gram=g).order_by().values_list("object_id", flat=True)[: GRAM_BOUND + 1]
-            )
-            sized.append((len(rows), g, rows))
-        sized.sort(key=lambda t: t[0])
-        counter: Counter = Counter()
-        budget = CANDIDATE_BUDGET
-        for n, _g, rows in sized:
-            if n > GRAM_BOUND or n > budget:
-                continue
-            counter.update(rows)
-            budget -= n
-        if not counter and sized:
+        sized = sorted(_gram_sizes(kind, query_grams(key)))
+        needed = len(sized) - _min_shared_grams(len(key), threshold) + 1
+        chosen, budget = [], CANDIDATE_BUDGET
+        for n, g in sized[: max(needed, 1)]:
+            if 0 < n <= min(GRAM_BOUND, budget):
+                chosen.append(g)
+                budget -= n
+        counter: Counter = Counter(_gram_objects(kind, chosen))
+        if not counter and sized and sized[0][0] > GRAM_BOUND:
             # Every bigram is common: the newest records of the rarest one still find recent duplicates.
-            n, g, _rows = sized[0]
-            counter.update(
-                SearchGram.objects.filter(kind=kind, gram=g).order_by("-object_id").values_list("object_id", flat=True)[:GRAM_BOUND]
-            )
+            counter.update(_gram_objects(kind, [sized[0][1]], newest=SCORED))
         ids = [pk for pk, _c in counter.most_common(SCORED) if pk not in found]
-        qs = model._base_manager.filter(pk__in=ids)
+        qs = model._base_manager.filter(pk__in=ids) if ids else model._base_manager.none()
     else:
         qs = model._base_manager.filter(dedupe_name__gte=key[:2], dedupe_name__lt=key[:2] + TOP).order_by()[:SCORED]
     for pk, other in qs.values_list("pk", "dedupe_name"):
@@ -189,7 +219,7 @@ def _fuzzy_candidates(target_type: str, key: str, threshold: int) -> dict[int, f
     return found
 
 
-def _rule_hits(rule: DuplicateRule, object_type: str, values: dict, exclude_pk) -> dict[int, tuple[list, float]]:
+def _rule_hits(rule: DuplicateRule, object_type: str, values: dict, exclude_pk, limit: int = 0) -> dict[int, tuple[list, float]]:
     """{target id: (matched keys, score)} for one rule; empty when a field of the rule has no value."""
     mapping = FIELD_MAP.get((object_type, rule.target_type))
     if not mapping:
@@ -210,7 +240,9 @@ def _rule_hits(rule: DuplicateRule, object_type: str, values: dict, exclude_pk) 
         qs = qs.exclude(pk=exclude_pk)
     keys = [c["field"] for c in conditions]
     if fuzzy is not None:
-        scores = _fuzzy_candidates(rule.target_type, values[fuzzy["field"]], int(fuzzy.get("threshold", DEFAULT_THRESHOLD)))
+        # Alone, a fuzzy rule can stop at `limit` exact-key hits (they outrank any fuzzy one).
+        enough = limit + 1 if len(conditions) == 1 else 0
+        scores = _fuzzy_candidates(rule.target_type, values[fuzzy["field"]], int(fuzzy.get("threshold", DEFAULT_THRESHOLD)), enough)
         if exclude_pk and rule.target_type == object_type:
             scores.pop(exclude_pk, None)
         if not scores:
@@ -226,6 +258,14 @@ RELATED = {
     "customer": ("owner", "department", "pool"),
     "lead": ("owner", "department", "pool"),
     "contact": ("customer__owner", "customer__department", "customer__pool"),
+}
+_HOLDER_COLUMNS = ("owner_id", "department_id", "pool_id", "owner__id", "owner__name", "owner__username",
+                   "owner__is_active", "department__id", "department__name", "pool__id", "pool__name")
+# Only what a hit shows (the record's name for its own scope, owner, department, pool): a narrow row.
+ONLY = {
+    "customer": ("id", "name", *_HOLDER_COLUMNS),
+    "lead": ("id", "name", "company", *_HOLDER_COLUMNS),
+    "contact": ("id", "name", "customer_id", "customer__id", "customer__name", *(f"customer__{c}" for c in _HOLDER_COLUMNS)),
 }
 
 
@@ -243,7 +283,7 @@ def find_matches(object_type: str, data: dict, *, exclude_pk=None, limit: int = 
         if values is None:
             values = values_by_target[rule.target_type] = normalized_values(object_type, data, rule.target_type)
         action = rule.action_for(entry_point)
-        for pk, (keys, score) in _rule_hits(rule, object_type, values, exclude_pk).items():
+        for pk, (keys, score) in _rule_hits(rule, object_type, values, exclude_pk, limit).items():
             m = merged.get((rule.target_type, pk))
             if m is None:
                 merged[(rule.target_type, pk)] = Match(None, rule.target_type, pk, list(keys), score, action)
@@ -258,7 +298,7 @@ def find_matches(object_type: str, data: dict, *, exclude_pk=None, limit: int = 
         by_type.setdefault(m.object_type, []).append(m.pk)
     objects = {}
     for t, ids in by_type.items():
-        for obj in MODELS[t]._base_manager.select_related(*RELATED[t]).filter(pk__in=ids):
+        for obj in MODELS[t]._base_manager.select_related(*RELATED[t]).only(*ONLY[t]).filter(pk__in=ids):
             objects[(t, obj.pk)] = obj
     out = []
     for m in ordered:
