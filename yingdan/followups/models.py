@@ -8,9 +8,10 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from yingdan.core.choices import DataScope
+from yingdan.core.choices import Action, DataScope
 from yingdan.core.models import Lookup, OwnedModel
 from yingdan.core.models.base import department_ids_for
+from yingdan.core.permissions import get_permissions
 from yingdan.customers.models import Customer
 from yingdan.leads.models import Lead
 
@@ -50,6 +51,8 @@ class FollowUp(OwnedModel):
             models.Index(fields=["lead", "-occurred_at"], name="fu_lead_idx"),
             models.Index(fields=["owner", "-occurred_at"], name="fu_owner_idx"),
             models.Index(fields=["department", "-occurred_at"], name="fu_dept_idx"),
+            # The list's default order (newest first), walked for department scopes and stopped after a page.
+            models.Index(fields=["-occurred_at", "-id"], name="fu_occurred_idx"),
         ]
 
     def __str__(self):
@@ -67,15 +70,48 @@ class FollowUp(OwnedModel):
     @classmethod
     def scope_q(cls, user, scope: str, prefix: str = "") -> models.Q:
         """Own follow-ups, those written in the departments of the scope, and every follow-up of a customer or
-        lead the same scope covers (owner, collaborator or department of the parent record). Each branch is
-        an indexed column or a join on the parent's primary key."""
+        lead the same scope covers (owner, collaborator or department of the parent record).
+
+        With the 'own' scope the parents are few: they are matched by id lists (subqueries), so each branch
+        is an index of its own (owner, customer, lead) and a list or count unions them. Department scopes
+        cover a large share of the parents: they are matched through the joined parent row instead (a
+        primary-key lookup per follow-up), walked in time order."""
         q = models.Q(**{f"{prefix}owner_id": user.pk})
-        depts = department_ids_for(user, scope) if scope != DataScope.OWN else []
+        if scope == DataScope.OWN:
+            customers = Customer.objects.filter(Customer.scope_q(user, scope)).values("id")
+            leads = Lead.objects.filter(Lead.scope_q(user, scope)).values("id")
+            return q | models.Q(**{f"{prefix}customer_id__in": customers}) | models.Q(**{f"{prefix}lead_id__in": leads})
+        depts = department_ids_for(user, scope)
         if depts:
             q |= models.Q(**{f"{prefix}department_id__in": depts})
         q |= Customer.scope_q(user, scope, prefix=f"{prefix}customer__")
         q |= Lead.scope_q(user, scope, prefix=f"{prefix}lead__")
         return q
+
+    @classmethod
+    def of_parent(cls, user, *, customer_id=None, lead_ids=None):
+        """Follow-ups of one customer (or of some leads) the user may see, cheaply: when the parent itself is
+        inside the user's follow-up scope, all its follow-ups are (no per-row scope filter); otherwise only
+        the user's own or their departments'."""
+        perms = get_permissions(user)
+        if not perms.has(cls.permission_module, Action.VIEW):
+            return cls.objects.none()
+        scope = perms.scope(cls.permission_module)
+        if customer_id is not None:
+            qs, parent_model, parent_ids = cls.objects.filter(customer_id=customer_id), Customer, [customer_id]
+        else:
+            qs, parent_model, parent_ids = cls.objects.filter(lead_id__in=list(lead_ids or [])), Lead, list(lead_ids or [])
+        if scope == DataScope.ALL or not parent_ids:
+            return qs
+        covered = set(parent_model.objects.filter(pk__in=parent_ids).filter(parent_model.scope_q(user, scope)).values_list("pk", flat=True))
+        if covered == set(parent_ids):
+            return qs
+        own = models.Q(owner_id=user.pk)
+        depts = department_ids_for(user, scope) if scope != DataScope.OWN else []
+        if depts:
+            own |= models.Q(department_id__in=depts)
+        field = "customer_id" if customer_id is not None else "lead_id"
+        return qs.filter(own | models.Q(**{f"{field}__in": list(covered)}))
 
     def get_absolute_url(self):
         return reverse("followups:followup_detail", args=[self.pk])

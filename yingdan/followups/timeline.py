@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from yingdan.core import files, registry
@@ -19,7 +19,6 @@ ENTRY_TEMPLATE = "followups/_timeline_followup.html"
 
 
 def _followups(qs, user, before, limit):
-    qs = FollowUp.objects.visible_to(user).filter(qs)
     if before is not None:
         qs = qs.filter(occurred_at__lt=before)
     rows = list(
@@ -55,17 +54,17 @@ def customer_followups(obj, user, *, before=None, limit=core_timeline.PAGE_SIZE)
     """The customer's follow-ups, and those of the leads converted into it (two index range scans)."""
     if not get_permissions(user).has("followups", Action.VIEW):
         return []
-    rows = _followups(Q(customer_id=obj.pk), user, before, limit)
+    rows = _followups(FollowUp.of_parent(user, customer_id=obj.pk), user, before, limit)
     lead_ids = list(Lead.objects.filter(converted_customer_id=obj.pk).values_list("pk", flat=True)[:50])
     if lead_ids:
-        rows += _followups(Q(lead_id__in=lead_ids, customer__isnull=True), user, before, limit)
+        rows += _followups(FollowUp.of_parent(user, lead_ids=lead_ids).filter(customer__isnull=True), user, before, limit)
     return entries_for(rows)
 
 
 def lead_followups(obj, user, *, before=None, limit=core_timeline.PAGE_SIZE):
     if not get_permissions(user).has("followups", Action.VIEW):
         return []
-    return entries_for(_followups(Q(lead_id=obj.pk), user, before, limit))
+    return entries_for(_followups(FollowUp.of_parent(user, lead_ids=[obj.pk]), user, before, limit))
 
 
 def tab_context(request, obj) -> dict:
