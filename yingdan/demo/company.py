@@ -18,6 +18,7 @@ from pypinyin import lazy_pinyin
 from yingdan.core.choices import ChangeSource
 from yingdan.core.context import change_context
 from yingdan.core.models import Lookup, Tag
+from yingdan.core.text import company_key
 from yingdan.core.validators import credit_code_check_char
 from yingdan.customers.models import Contact, Customer
 from yingdan.org.models import Department, Role, User
@@ -314,6 +315,7 @@ class DemoCompany:
                 remarks=rng.choice(["", "", "", "年度框架采购，关注售后响应速度。", "预算审批中，下季度复访。", "老客户转介绍。"]),
             )
             customer.refresh_search_keys()
+            customer.dedupe_name = company_key(name)[:255]  # (bulk_create skips save(), which sets it)
             customers.append(customer)
             meta.append((domain, owner))
         Customer.objects.bulk_create(customers, batch_size=500)
@@ -363,7 +365,16 @@ def _pick(rng: random.Random, entries: list, weights: list[int]):
 
 
 def seed_demo(customers: int = DEFAULT_CUSTOMERS, stdout=None) -> dict | None:
-    """Create the demo company unless it exists; returns the counts created (None when skipped)."""
-    if demo_exists():
-        return None
-    return DemoCompany(customers=customers, stdout=stdout).create()
+    """Create the demo company unless it exists, then its sales activity (pools, leads, follow-ups,
+    opportunities: each part once); returns the counts created (None when there was nothing to do)."""
+    from .activity import DemoActivity
+    from .volumes import run_default_loaders
+
+    run_default_loaders()  # the lists and pipelines other apps define (follow-up types, lead statuses, …)
+    counts = {}
+    if not demo_exists():
+        counts = DemoCompany(customers=customers, stdout=stdout).create()
+    root = Department.objects.get(name=COMPANY_NAME, parent__isnull=True)
+    with change_context(source=ChangeSource.SYSTEM):
+        counts.update(DemoActivity(root, stdout=stdout).create())
+    return counts or None
