@@ -69,6 +69,8 @@
         filter: ".kanban-more",
         delay: 200,
         delayOnTouchOnly: true,
+        forceFallback: true, // mouse/touch events instead of native drag and drop: same behaviour everywhere
+        fallbackOnBody: true,
         onEnd: function (evt) {
           if (evt.from === evt.to) return;
           var card = evt.item;
