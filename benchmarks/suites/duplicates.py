@@ -11,7 +11,7 @@ CHECK_MS = 30
 def _typo(name: str, rng) -> str:
     """The name with one character of the distinctive part replaced (a near-duplicate)."""
     i = min(len(name) - 1, 2 + int(rng.random() * 3))
-    return name[:i] + "鑫" + name[i + 1 :] if name[i] != "鑫" else name[:i] + "森" + name[i + 1 :]
+    return name[:i] + "彧" + name[i + 1 :]
 
 
 def run(ctx) -> dict:

@@ -7,15 +7,15 @@ DEFAULT_RULES = [
     ("customer_credit_code", "统一社会信用代码相同", "customer", "customer",
      [{"field": "credit_code", "match": "exact"}], "block", "block", "block", 10),
     ("customer_company", "公司名称相似", "customer", "customer",
-     [{"field": "company", "match": "fuzzy", "threshold": 85}], "warn", "warn", "block", 20),
+     [{"field": "company", "match": "fuzzy", "threshold": 80}], "warn", "warn", "block", 20),
     ("customer_phone", "电话相同", "customer", "customer", [{"field": "phone", "match": "exact"}], "warn", "warn", "warn", 30),
     ("contact_mobile", "联系人手机相同", "contact", "contact", [{"field": "mobile", "match": "exact"}], "warn", "warn", "warn", 10),
     ("contact_email", "联系人邮箱相同", "contact", "contact", [{"field": "email", "match": "exact"}], "warn", "warn", "warn", 20),
     ("lead_mobile", "线索手机相同", "lead", "lead", [{"field": "mobile", "match": "exact"}], "warn", "warn", "warn", 10),
     ("lead_company", "线索公司相似", "lead", "lead",
-     [{"field": "company", "match": "fuzzy", "threshold": 85}], "warn", "warn", "warn", 20),
+     [{"field": "company", "match": "fuzzy", "threshold": 80}], "warn", "warn", "warn", 20),
     ("lead_customer_company", "线索公司已是客户（撞单）", "lead", "customer",
-     [{"field": "company", "match": "fuzzy", "threshold": 85}], "warn", "warn", "warn", 30),
+     [{"field": "company", "match": "fuzzy", "threshold": 80}], "warn", "warn", "warn", 30),
     ("lead_contact_mobile", "线索手机已是客户联系人", "lead", "contact", [{"field": "mobile", "match": "exact"}], "warn", "warn", "warn", 40),
 ]
 

@@ -31,7 +31,7 @@ FIELD_MAP: dict[tuple[str, str], dict[str, tuple[str, str]]] = {
     ("customer", "lead"): {"company": ("name", "dedupe_name"), "phone": ("phone", "phone")},
 }
 FUZZY_KEYS = {"company"}
-DEFAULT_THRESHOLD = 85
+DEFAULT_THRESHOLD = 80
 
 
 def allowed_pairs() -> list[tuple[str, str]]:

@@ -104,7 +104,7 @@ class DuplicateRule(ChangeLoggedModel):
         for c in self.conditions or []:
             label = str(labels.get(c.get("field"), c.get("field")))
             if c.get("match") == MatchKind.FUZZY:
-                parts.append(f"{label} ≈ {c.get('threshold', 85)}%")
+                parts.append(f"{label} ≈ {c.get('threshold', 80)}%")
             else:
                 parts.append(f"{label} =")
         return " + ".join(parts)

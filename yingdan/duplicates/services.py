@@ -58,9 +58,10 @@ from .models import (
 MODELS = {"customer": Customer, "contact": Contact, "lead": Lead}
 MODULES = {"customer": "customers", "contact": "contacts", "lead": "leads"}
 GRAM_KIND = {"customer": 1}  # search-app gram kinds indexing the *company* name (lead grams index the person)
-GRAM_BOUND = 2000  # a bigram with more rows than this is too common to drive candidates
-CANDIDATE_BUDGET = 2500  # gram rows read per check, at most
-SCORED = 200  # candidates scored with rapidfuzz, at most
+GRAM_BOUND = 800  # a bigram with more rows than this is too common to drive candidates
+CANDIDATE_BUDGET = 2400  # gram rows read per check, at most
+SCORED = 200  # gram candidates scored with rapidfuzz, at most
+PREFIX_SCAN = 600  # keys sharing the first character read when a needed bigram is too common
 EXACT_FETCH = 50
 
 
@@ -183,38 +184,48 @@ def _gram_objects(kind: int, grams: list[str], newest: int = 0) -> list[int]:
 def _fuzzy_candidates(target_type: str, key: str, threshold: int, enough: int = 0) -> dict[int, float]:
     """{id: score} of target records whose company key scores at least `threshold` against `key`.
 
-    Candidates come from the bigram table: every true match contains at least `s` of the key's bigrams, so it
-    contains one of the (n-1) - s + 1 rarest ones; only those are read (each up to GRAM_BOUND rows — a denser
-    bigram is skipped, which bounds the work at the price of completeness for very generic names), candidates
-    are ranked by how many of them they share, and the best SCORED are scored with rapidfuzz."""
+    Candidates, all bounded and index-backed:
+    - the exact key (`dedupe_name`);
+    - the bigram table: every true match contains at least `s` of the key's bigrams, so it contains one of
+      the (n-1) - s + 1 rarest ones; those are read (each up to GRAM_BOUND rows) and candidates are ranked by
+      how many of them they share;
+    - when a needed bigram is too common to read (a typo in the distinctive part leaves only generic ones
+      such as 云计/计算), the keys sharing the first character, read in key order from the dedupe_name index.
+    Each candidate is scored with rapidfuzz's ratio (an indel similarity, 0-100)."""
     model = MODELS[target_type]
     found: dict[int, float] = {}
     for pk in model._base_manager.filter(dedupe_name=key).order_by().values_list("pk", flat=True)[:EXACT_FETCH]:
         found[pk] = 100.0
     if threshold >= 100 or len(key) < 2 or (enough and len(found) >= enough):
         return found
+    candidates: list[tuple[int, str]] = []
+    incomplete = True
     kind = GRAM_KIND.get(target_type)
     if kind is not None:
-        sized = sorted(_gram_sizes(kind, query_grams(key)))
-        needed = len(sized) - _min_shared_grams(len(key), threshold) + 1
+        # A bigram no record has cannot be shared: the pigeonhole runs over the others.
+        sized = sorted(t for t in _gram_sizes(kind, query_grams(key)) if t[0] > 0)
+        needed = sized[: max(len(sized) - _min_shared_grams(len(key), threshold) + 1, 1)]
         chosen, budget = [], CANDIDATE_BUDGET
-        for n, g in sized[: max(needed, 1)]:
-            if 0 < n <= min(GRAM_BOUND, budget):
+        for n, g in needed:
+            if n <= min(GRAM_BOUND, budget):
                 chosen.append(g)
                 budget -= n
+        incomplete = len(chosen) < len(needed)
         counter: Counter = Counter(_gram_objects(kind, chosen))
-        if not counter and sized and sized[0][0] > GRAM_BOUND:
-            # Every bigram is common: the newest records of the rarest one still find recent duplicates.
-            counter.update(_gram_objects(kind, [sized[0][1]], newest=SCORED))
         ids = [pk for pk, _c in counter.most_common(SCORED) if pk not in found]
-        qs = model._base_manager.filter(pk__in=ids) if ids else model._base_manager.none()
-    else:
-        qs = model._base_manager.filter(dedupe_name__gte=key[:2], dedupe_name__lt=key[:2] + TOP).order_by()[:SCORED]
-    for pk, other in qs.values_list("pk", "dedupe_name"):
+        if ids:
+            candidates += model._base_manager.filter(pk__in=ids).values_list("pk", "dedupe_name")
+    if incomplete:
+        prefix = key[0]
+        candidates += (
+            model._base_manager.filter(dedupe_name__gte=prefix, dedupe_name__lt=prefix + TOP)
+            .order_by("dedupe_name").values_list("pk", "dedupe_name")[:PREFIX_SCAN]
+        )
+    for pk, other in candidates:
         if pk in found or not other:
             continue
-        score = fuzz.ratio(key, other)
-        if score >= threshold:
+        score = fuzz.ratio(key, other, score_cutoff=threshold)
+        if score:
             found[pk] = score
     return found
 
