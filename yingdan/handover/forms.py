@@ -32,7 +32,8 @@ class HandoverForm(forms.Form):
                              widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
     successors = forms.ModelMultipleChoiceField(
         User.objects.none(), label=_("Successors"), required=False,
-        help_text=_("One successor takes everything; with several, each kind of record is split evenly."),
+        help_text=_("One successor takes everything; with several, each kind of record is split evenly. "
+                    "Returning to the pool: records that have no pool (e.g. opportunities) go to the successors."),
     )
     reason = forms.CharField(label=_("Reason"), required=False, max_length=1000,
                              widget=forms.Textarea(attrs={"rows": 2}),

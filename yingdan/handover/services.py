@@ -124,8 +124,9 @@ def _resolve_successors(actor, user, mode: str, successors) -> list[User]:
         if pk not in ids:
             ids.append(pk)
     if mode == HandoverMode.POOL:
-        return []
-    if not ids:
+        if not ids:
+            return []  # _build_plan asks for one if a kind cannot return to a pool
+    elif not ids:
         raise ValidationError({"successors": [_("Choose at least one successor.")]})
     if mode == HandoverMode.ONE and len(ids) != 1:
         raise ValidationError({"successors": [_("Choose exactly one successor.")]})
@@ -154,18 +155,19 @@ def _build_plan(user, mode: str, successors: list[User]) -> HandoverPlan:
         details = getattr(provider, "details", None)
         if details is not None and ids:
             plan.details = list(details(user))
-        if mode == HandoverMode.POOL:
-            if ids and provider.release is None:
-                raise ValidationError({"mode": [
-                    _("%(kind)s cannot be returned to a pool; hand them to a successor.") % {"kind": provider.label}
-                ]})
+        if mode == HandoverMode.POOL and provider.release is not None:
             plan.pool = len(ids)
-        else:
+        elif successors:
+            # round robin over the ids in stable order (one successor: all of them)
             n = len(successors)
             plan.assignments = {s.pk: [] for s in successors}
             for i, pk in enumerate(ids):
                 plan.assignments[successors[(offset + i) % n].pk].append(pk)
             offset = (offset + len(ids)) % n
+        elif ids:
+            raise ValidationError({"successors": [
+                _("%(kind)s cannot return to a pool: choose a successor for them.") % {"kind": provider.label}
+            ]})
         kinds.append(plan)
     return HandoverPlan(user=user, mode=mode, successors=successors, kinds=kinds)
 
@@ -183,7 +185,8 @@ def plan_handover(actor, user, mode: str, successors=None, pool: bool = False) -
 @transaction.atomic
 def execute_handover(actor, user, mode: str, successors=None, reason: str = "") -> HandoverRecord:
     """Hand over everything `user` holds and deactivate them, in one transaction: if any kind cannot be
-    moved completely (a permission, a data scope, a pool rule), nothing changes."""
+    moved completely (a permission, a data scope, a pool rule), nothing changes. In pool mode, kinds without a
+    pool (e.g. opportunities) go to the successors given (round robin), and one is required if there are any."""
     user = _check_actor(actor, user)
     reason = (reason or "").strip()
     if len(reason) > 1000:
@@ -195,9 +198,9 @@ def execute_handover(actor, user, mode: str, successors=None, reason: str = "") 
         if not kind.total:
             continue
         provider = by_key[kind.key]
-        if mode == HandoverMode.POOL:
+        if kind.pool:
             moved = provider.release(actor, kind.ids, reason or _("Handover"))
-            _check_moved(kind, moved, kind.total)
+            _check_moved(kind, moved, kind.pool)
             continue
         for successor in successors:
             ids = kind.assignments.get(successor.pk) or []

@@ -165,3 +165,26 @@ def test_without_users_edit_is_refused(env):
     with pytest.raises(PermissionDenied):
         services.execute_handover(env.viewer, env.leaving, "one", [env.b], "")
     assert owners(Customer, env.customers) == [env.leaving.pk] * 5
+
+
+def test_pool_mode_gives_kinds_without_a_pool_to_the_successor(env, monkeypatch):
+    make_default_pools()
+    moved = []
+
+    def transfer(actor, ids, new_owner):
+        moved.append((list(ids), new_owner.pk))
+        return len(ids)
+
+    monkeypatch.setitem(registry.handover_providers, "zz_nopool", registry.HandoverProvider(
+        key="zz_nopool", label="No pool", count=lambda u: 2, ids=lambda u: [11, 12], transfer=transfer, order=999,
+    ))
+    with pytest.raises(ValidationError) as exc:
+        services.plan_handover(env.admin, env.leaving, "pool", [])
+    assert "successors" in exc.value.message_dict
+    plan = services.plan_handover(env.admin, env.leaving, "pool", [env.c.pk])
+    assert plan.summary()["customers"]["pool"] == 5 and plan.summary()["zz_nopool"]["successors"] == {str(env.c.pk): 2}
+    record = services.execute_handover(env.admin, env.leaving, "pool", [env.c.pk], "离职")
+    assert moved == [([11, 12], env.c.pk)]
+    assert set(Customer.objects.filter(pk__in=[c.pk for c in env.customers]).values_list("owner_id", flat=True)) == {None}
+    assert list(record.successors.all()) == [env.c]
+    assert Notification.objects.get(kind="handover").recipient_id == env.c.pk
