@@ -166,8 +166,10 @@ class AssignmentRuleForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["department"].queryset = Department.objects.filter(is_active=True).order_by("path")
-        self.fields["members"].queryset = get_user_model().objects.filter(is_active=True).order_by("department__path", "name")
+        self.fields["members"].queryset = (get_user_model().objects.filter(is_active=True).select_related("department")
+                                           .order_by("department__path", "name"))
         self.fields["members"].required = False
+        self.fields["members"].label_from_instance = lambda u: f"{u} · {u.department}" if u.department_id else str(u)
         style_widgets(self)
 
     def clean(self):

@@ -61,6 +61,13 @@ class LeadDetailView(generic.ObjectDetailView):
     ]
     edit_url_name = "leads:lead_edit"
 
+    def overview_sections(self, obj):
+        sections = super().overview_sections(obj)
+        if obj.converted_at is None:
+            conversion = str(gettext_lazy("Conversion"))
+            sections = [s for s in sections if str(s[0]) != conversion]
+        return sections
+
     def extra_context(self, obj):
         perms = get_permissions(self.request.user)
         can_convert = (
@@ -253,8 +260,18 @@ class AssignmentRuleListView(generic.ObjectListView):
 class AssignmentRuleEditView(generic.ObjectEditView):
     model = AssignmentRule
     form_class = AssignmentRuleForm
+    template_name = "leads/assignmentrule_edit.html"
     success_url_name = "leads:assignment_list"
     create_action = Action.EDIT
+
+    def render_form(self, form, instance, status=200):
+        rows = []
+        if instance.pk:
+            members = services.eligible_members(instance)
+            loads = services.member_loads([m.pk for m in members], "both")
+            rows = [{"user": m, "load": loads.get(m.pk, 0), "last": m.pk == instance.last_assigned_id} for m in members]
+        context = {**self.model_context(), "form": form, "object": instance, "is_new": instance.pk is None, "member_rows": rows}
+        return render(self.request, self.template_name, context, status=status)
 
     def save(self, form):
         return services.save_assignment_rule(self.request.user, form.instance, members=form.cleaned_data.get("members"))

@@ -157,6 +157,10 @@ class TestAssignmentRuleViews(ViewTestCases.Base):
         self.assertEqual(list(rule.members.all()), [self.owner])
         content = self.client.get(reverse("leads:assignment_list")).content.decode()
         self.assertIn(rule.get_absolute_url(), content)
+        make_lead(self.owner)
+        response = self.client.get(rule.get_absolute_url())
+        self.assertContains(response, 'data-testid="assignment-loads"')
+        self.assertEqual([(r["user"], r["load"]) for r in response.context["member_rows"]], [(self.owner, 1)])
         # A member outside the team is refused with a field message.
         response = self.client.post(reverse("leads:assignment_edit", args=[rule.pk]), {
             "department": self.team_a.pk, "method": "round_robin", "load_basis": "leads", "members": [self.outsider.pk],
