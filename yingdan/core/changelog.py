@@ -13,7 +13,7 @@ import decimal
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from . import context
+from . import context, events
 from .choices import ChangeAction
 
 
@@ -68,7 +68,7 @@ def record(instance, action: str, changes: dict | None = None):
 
     ctx = context.current()
     user = ctx.user if getattr(ctx.user, "is_authenticated", False) else None
-    return ObjectChange.objects.create(
+    change = ObjectChange.objects.create(
         user=user,
         user_name=(user.get_username() if user else "")[:150],
         source=ctx.source,
@@ -79,6 +79,8 @@ def record(instance, action: str, changes: dict | None = None):
         object_repr=str(instance)[:200],
         changes=changes or {},
     )
+    events.emit(action, instance, changes=changes or {})
+    return change
 
 
 def on_saved(instance, created: bool) -> None:

@@ -168,3 +168,17 @@ default_data_loaders: list = []
 def register_default_data(func) -> None:
     if func not in default_data_loaders:
         default_data_loaders.append(func)
+
+
+@dataclass
+class EventHandler:
+    func: object  # callable(core.events.Event) -> None
+    on_commit: bool = True
+
+
+event_handlers: list[EventHandler] = []
+
+
+def register_event_handler(func, *, on_commit: bool = True) -> None:
+    """See core/events.py. Registering the same function twice replaces the first registration."""
+    event_handlers[:] = [h for h in event_handlers if h.func is not func] + [EventHandler(func, on_commit)]
