@@ -92,7 +92,7 @@ def save_lead(actor, lead: Lead, *, collaborators=None, custom_fields=None, part
     if owner_changed and not get_permissions(actor).has("leads", Action.TRANSFER):
         field = "assign_to_department" if assign_to_department is not None else "owner"
         raise ValidationError({field: [_("You may not assign leads to someone else.")]})
-    if lead.owner_id and not lead.owner.is_active:
+    if (is_new or owner_changed) and lead.owner_id and not lead.owner.is_active:
         raise ValidationError({"owner": [_("Choose an active user.")]})
     if lead.status_id and lead.converted_at is None and lead.status.code == STATUS_CONVERTED:
         raise ValidationError({"status": [_("A lead becomes converted by converting it to a customer.")]})
