@@ -14,6 +14,7 @@ from ..models import Pool
 class PoolSerializer(BaseModelSerializer):
     record_count = serializers.SerializerMethodField(help_text="Records currently in the pool.")
     is_admin = serializers.SerializerMethodField(help_text="Whether the requesting user administers this pool.")
+    object_type = serializers.CharField(read_only=True, help_text="What the pool holds: customer or lead.")
 
     class Meta:
         model = Pool
