@@ -311,8 +311,9 @@ def _resolve_users(ids) -> dict:
 
 def _move_to_pools(model, rows: list[dict], mapping: PoolMap, *, kind: str, reason: str, forced_pool: Pool | None, now,
                    actor=None) -> int:
-    """Return owned rows to their pools (set-based per pool): owner cleared, previous owner kept, department
-    optionally cleared. Rows whose owner changed meanwhile are skipped by the conditional update."""
+    """Return owned rows (selected FOR UPDATE by the caller) to their pools: one UPDATE per pool, owner
+    cleared, previous owner = the owner, department optionally cleared; then the change log and pool events
+    in bulk. Rows whose owner was cleared meanwhile are left out of the update and of the log."""
     groups: dict[int, list[dict]] = defaultdict(list)
     for row in rows:
         pool_id = forced_pool.pk if forced_pool else mapping.pool_id_for(row["department_id"])
@@ -322,30 +323,26 @@ def _move_to_pools(model, rows: list[dict], mapping: PoolMap, *, kind: str, reas
     moved = 0
     for pool_id, group in groups.items():
         pool = forced_pool or mapping.pools[pool_id]
-        by_owner = defaultdict(list)
-        for row in group:
-            by_owner[row["owner_id"]].append(row)
-        for owner_id, owner_rows in by_owner.items():
-            values = {
-                "owner_id": None, "previous_owner_id": owner_id, "pool_id": pool.pk, "pool_entered_at": now,
-                "recycle_warned_at": None, "updated_at": now,
-            }
-            if pool.clear_department:
-                values["department_id"] = None
-            ids = [r["id"] for r in owner_rows]
-            n = model.objects.filter(pk__in=ids, owner_id=owner_id).update(**values)
-            if n != len(ids):  # someone changed these rows meanwhile: log exactly the moved ones
-                still = set(model.objects.filter(pk__in=ids, pool_id=pool.pk, pool_entered_at=now).values_list("pk", flat=True))
-                owner_rows = [r for r in owner_rows if r["id"] in still]
+        values = {
+            "owner_id": None, "previous_owner_id": F("owner_id"), "pool_id": pool.pk, "pool_entered_at": now,
+            "recycle_warned_at": None, "updated_at": now,
+        }
+        if pool.clear_department:
+            values["department_id"] = None
+        ids = [r["id"] for r in group]
+        n = model.objects.filter(pk__in=ids, owner__isnull=False).update(**values)
+        if n != len(ids):  # someone changed some of these rows meanwhile: log exactly the moved ones
+            still = set(model.objects.filter(pk__in=ids, pool_id=pool.pk, pool_entered_at=now).values_list("pk", flat=True))
+            group = [r for r in group if r["id"] in still]
 
-            def changes(r, pool=pool):
-                c = {"owner": [r["owner_id"], None], "pool": [None, pool.pk], "previous_owner": [None, r["owner_id"]]}
-                if pool.clear_department and r["department_id"]:
-                    c["department"] = [r["department_id"], None]
-                return c
+        def changes(r, pool=pool):
+            c = {"owner": [r["owner_id"], None], "pool": [None, pool.pk], "previous_owner": [None, r["owner_id"]]}
+            if pool.clear_department and r["department_id"]:
+                c["department"] = [r["department_id"], None]
+            return c
 
-            _log(model, owner_rows, changes, kind=kind, pool_id=pool.pk, to_owner_id=None, reason=reason, at=now, actor=actor)
-            moved += len(owner_rows)
+        _log(model, group, changes, kind=kind, pool_id=pool.pk, to_owner_id=None, reason=reason, at=now, actor=actor)
+        moved += len(group)
     return moved
 
 
