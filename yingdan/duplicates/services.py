@@ -29,14 +29,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz
 
-from yingdan.core import changelog, registry
+from yingdan.core import changelog
 from yingdan.core.choices import Action, ChangeAction
 from yingdan.core.permissions import get_permissions
-from yingdan.core.services import changed_fields, check_field_permissions, lock_visible, require
+from yingdan.core.services import changed_fields, lock_visible, require
 from yingdan.core.text import company_key, normalize
 from yingdan.core.validators import normalize_credit_code, normalize_phone, validate_credit_code
 from yingdan.customers import services as customer_services
 from yingdan.customers.models import Contact, Customer
+from yingdan.leads import services as lead_services
 from yingdan.leads.models import Lead
 from yingdan.notifications.services import notify
 from yingdan.org.models import User
@@ -557,10 +558,7 @@ def approve_transfer(actor, req: TransferRequest, note: str = "") -> TransferReq
         if req.object_type == ObjectType.CUSTOMER:
             moved = customer_services.transfer_customers(actor, [obj.pk], requester)
         else:
-            provider = registry.handover_providers.get("leads")
-            if provider is None:
-                raise ValidationError(_("Leads cannot be transferred yet."))
-            moved = provider.transfer(actor, [obj.pk], requester)
+            moved = lead_services.transfer_leads(actor, [obj.pk], requester)
         if not moved:
             raise PermissionDenied(_("You may not transfer this record."))
     req.status = TransferStatus.APPROVED
@@ -662,11 +660,7 @@ def _save_object(actor, object_type: str, obj):
         return customer_services.save_customer(actor, obj, confirm_duplicates=True)
     if object_type == ObjectType.CONTACT:
         return customer_services.save_contact(actor, obj, confirm_duplicates=True)
-    obj.full_clean()
-    check_field_permissions(actor, obj)
-    registry.run_save_checks(actor, obj, confirmed=True)
-    obj.save()
-    return obj
+    return lead_services.save_lead(actor, obj, confirm_duplicates=True)
 
 
 @transaction.atomic

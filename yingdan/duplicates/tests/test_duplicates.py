@@ -343,25 +343,40 @@ def test_merge_moves_everything_and_redirects(org):
     assert response.status_code == 302 and response["Location"].endswith(f"/customers/{a.pk}/")
 
 
-def test_merge_moves_followups_and_opportunities(org):
-    from django.apps import apps
+def test_merge_moves_followups_opportunities_attachments(org):
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.files.base import ContentFile
 
-    a = make_customer(org["rep"], name="并购乙公司")
-    b = make_customer(org["rep"], name="并购乙（上海）公司")
-    moved = {}
-    for label in ("followups.FollowUp", "opportunities.Opportunity"):
-        try:
-            model = apps.get_model(label)
-        except LookupError:
-            continue
-        fk = next((f for f in model._meta.concrete_fields if getattr(f, "related_model", None) is Customer), None)
-        if fk is None:
-            continue
-        moved[label] = (model, fk)
-    # Generic: a model pointing at customers moves, whatever it is (checked on the relations that exist)
+    from yingdan.core.models import Attachment
+    from yingdan.followups.models import FollowUp
+    from yingdan.followups.tests.helpers import make_followup
+    from yingdan.opportunities.models import Opportunity
+    from yingdan.opportunities.tests.helpers import make_opportunity
+
+    rep = org["rep"]
+    a = make_customer(rep, name="并购乙公司")
+    b = make_customer(rep, name="并购乙（上海）公司")
+    followup = make_followup(rep, customer=b)
+    opp = make_opportunity(rep, customer=b)
+    attachment = Attachment.objects.create(
+        target_type=ContentType.objects.get_for_model(Customer), target_id=b.pk,
+        file=ContentFile(b"%PDF-1.4", name="x.pdf"), name="x.pdf", size=8,
+    )
     services.merge(org["admin"], "customer", a.pk, b.pk)
-    for model, fk in moved.values():
-        assert not model._base_manager.filter(**{fk.name: b.pk}).exists()
+    assert FollowUp.objects.get(pk=followup.pk).customer_id == a.pk
+    assert Opportunity.objects.get(pk=opp.pk).customer_id == a.pk
+    assert Attachment.objects.get(pk=attachment.pk).target_id == a.pk
+
+
+def test_merge_contacts(org):
+    cust = make_customer(org["rep"])
+    c1 = make_contact(cust, name="王五", mobile="13900001111")
+    c2 = make_contact(cust, name="王五", mobile="", email="w5@example.com")
+    merged = services.merge(org["admin"], "contact", c1.pk, c2.pk)
+    merged.refresh_from_db()
+    assert merged.email == "w5@example.com" and merged.mobile == "13900001111"
+    assert not Contact.objects.filter(pk=c2.pk).exists()
+    assert services.object_redirect("contact")(c2.pk) == c1.pk
 
 
 def test_merge_into_itself_refused_and_permissions(org):
@@ -395,3 +410,30 @@ def test_merge_page_and_find_page(org):
     b.refresh_from_db()
     assert b.name == "页面合并有限公司" and not Customer.objects.filter(pk=a.pk).exists()
     assert _client(org["rep2"]).get(f"/duplicates/find/customer/{b.pk}/").status_code == 404
+
+
+def _lead(owner, **kw):
+    from yingdan.leads.models import Lead
+
+    lead = Lead(owner=owner, created_by=owner, **kw)
+    lead.sync_department()
+    lead.full_clean()
+    with change_context(user=owner, source=ChangeSource.SYSTEM):
+        lead.save()
+    return lead
+
+
+def test_leads_check_merge_and_transfer(org):
+    from yingdan.leads.models import Lead
+
+    holder = make_user("lead_holder", ["rep"], department=org["d1"], name="线索持有人")
+    a = _lead(holder, name="张三", company="飞鸿贸易有限公司", mobile="13700001111")
+    hits = services.find_matches("lead", {"name": "李四", "mobile": "+86 137 0000 1111"})
+    assert [(m.object_type, m.pk, m.fields) for m in hits] == [("lead", a.pk, ["mobile"])]
+    b = _lead(holder, name="张三", company="飞鸿贸易（广州）有限公司", email="z3@example.com")
+    services.merge(org["admin"], "lead", a.pk, b.pk)
+    a = Lead.objects.get(pk=a.pk)
+    assert a.email == "z3@example.com" and not Lead.objects.filter(pk=b.pk).exists()
+    req = services.request_transfer(org["rep2"], "lead", a.pk, "客户主动联系我")
+    services.approve_transfer(org["boss1"], req)
+    assert Lead.objects.get(pk=a.pk).owner == org["rep2"]
