@@ -9,7 +9,12 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from yingdan.core.templatetags.yingdan import money_cn
 
 from .models import Stage, StageKind
 
@@ -35,6 +40,7 @@ class Column:
     amount: Decimal = Decimal("0")
     weighted: Decimal = Decimal("0")
     cards: list = field(default_factory=list)
+    cards_html: list = field(default_factory=list)
     has_more: bool = False
 
     @property
@@ -82,3 +88,36 @@ def is_stalled(opp, stage, now=None) -> bool:
     if stage.kind != StageKind.OPEN or not stage.time_limit_days or not opp.stage_entered_at:
         return False
     return (now or timezone.now()) - opp.stage_entered_at > datetime.timedelta(days=stage.time_limit_days)
+
+
+CARD = (
+    '<article class="card kanban-card mb-2{stalled_class}" id="kanban-card-{pk}" data-id="{pk}" data-version="{version}" '
+    'data-stage="{stage}" data-move-url="{base}{pk}/move/" data-testid="kanban-card"><div class="card-body p-2 small">'
+    '<div class="d-flex align-items-start gap-1"><a class="fw-semibold text-truncate flex-grow-1" href="{base}{pk}/">{name}</a>'
+    '<button type="button" class="btn btn-sm btn-link p-0 text-muted" data-move-menu title="{move_to}" aria-label="{move_to}">'
+    '<i class="bi bi-arrow-left-right"></i></button></div>'
+    '<div class="text-muted text-truncate">{customer}</div>'
+    '<div class="d-flex justify-content-between"><span class="fw-semibold">{amount}</span><span class="text-muted">{close}</span></div>'
+    '<div class="d-flex justify-content-between align-items-center"><span class="text-muted">{owner}</span>{stalled}</div>'
+    "</div></article>"
+)
+
+
+class CardRenderer:
+    """Cards rendered in Python (format_html escapes every value): a board shows a few hundred of them and the
+    template engine would spend most of the page's time on them."""
+
+    def __init__(self):
+        self.base = reverse("opportunities:opportunity_list")
+        self.move_to = _("Move to")
+        self.stalled = format_html('<span class="badge text-bg-warning" data-testid="stalled" title="{}"><i class="bi bi-hourglass-split"></i> {}</span>',
+                                   _("Longer in this stage than its time limit"), _("Stalled"))
+
+    def __call__(self, card) -> str:
+        stalled = getattr(card, "stalled", False)
+        return format_html(
+            CARD, pk=card.pk, version=card.version, stage=card.stage_id, base=self.base, name=card.name,
+            customer=card.customer.name if card.customer_id else "", amount=money_cn(card.amount),
+            close=card.expected_close.isoformat() if card.expected_close else "", owner=card.owner.name if card.owner_id else "",
+            stalled=self.stalled if stalled else "", stalled_class=" border-warning" if stalled else "", move_to=self.move_to,
+        )

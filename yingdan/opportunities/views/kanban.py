@@ -77,10 +77,13 @@ class KanbanMixin(generic.ObjectPermissionMixin):
         return params.urlencode()
 
 
-def mark(cards, stage, now):
+def render_cards(cards, stage, now, renderer=None) -> list[str]:
+    renderer = renderer or kanban.CardRenderer()
+    out = []
     for card in cards:
         card.stalled = kanban.is_stalled(card, stage, now)
-    return cards
+        out.append(renderer(card))
+    return out
 
 
 class KanbanView(KanbanMixin, generic.View):
@@ -102,8 +105,9 @@ class KanbanView(KanbanMixin, generic.View):
             stages = self.stages(pipeline)
             columns = kanban.build_board(queryset, stages)
             now = timezone.now()
+            renderer = kanban.CardRenderer()
             for column in columns:
-                mark(column.cards, column.stage, now)
+                column.cards_html = render_cards(column.cards, column.stage, now, renderer)
             context.update({"form": form, "columns": columns, "stages": stages, "closed_days": kanban.CLOSED_DAYS,
                             "can_move": self.has(Action.EDIT), "can_add": self.has(Action.CREATE)})
         else:
@@ -124,9 +128,8 @@ class KanbanColumnView(KanbanMixin, generic.View):
         _form, queryset = self.board(pipeline)
         before = request.GET.get("before", "")
         cards, has_more = kanban.cards(queryset, stage, before_id=int(before) if before.isdigit() else None)
-        mark(cards, stage, timezone.now())
         return render(request, "opportunities/_kanban_cards.html", {
-            "cards": cards, "has_more": has_more, "stage": stage, "pipeline": pipeline, "stages": self.stages(pipeline),
+            "cards_html": render_cards(cards, stage, timezone.now()), "has_more": has_more, "stage": stage, "pipeline": pipeline, "stages": self.stages(pipeline),
             "filter_query": self.filter_query(), "last_id": cards[-1].pk if cards else None,
         })
 

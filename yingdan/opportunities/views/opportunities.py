@@ -27,7 +27,7 @@ from ..forms import (
     OpportunityForm,
     OpportunityTransferForm,
 )
-from ..kanban import is_stalled
+from ..kanban import CardRenderer, is_stalled
 from ..models import ChecklistItem, Opportunity, Stage, StageChange
 from ..tables import OpportunityTable
 
@@ -160,7 +160,7 @@ class OpportunityMoveView(generic.ObjectPermissionMixin, generic.View):
             return self.refused(opp, stage, error_messages(exc), codes=error_codes(exc), version=version)
         if generic.is_htmx(request) and from_kanban:
             opp = Opportunity.objects.select_related("customer", "owner", "stage").get(pk=opp.pk)
-            response = render(request, "opportunities/_kanban_card.html", {"card": opp, "stage": opp.stage, "stages": self.stages(opp)})
+            response = render(request, "opportunities/_kanban_card.html", {"card_html": CardRenderer()(opp)})
             response["HX-Retarget"] = f"#kanban-card-{opp.pk}"
             response["HX-Reswap"] = "outerHTML"
             response["HX-Trigger"] = json.dumps({"kanban:moved": {"id": opp.pk, "stage": opp.stage_id}})
