@@ -11,6 +11,7 @@ from yingdan.core.choices import Action
 from yingdan.core.models import Attachment
 from yingdan.core.permissions import get_permissions
 from yingdan.core.views import generic
+from yingdan.pools import services as pool_services
 
 from . import services
 from .filtersets import ContactFilterSet, CustomerFilterSet, name_search
@@ -62,6 +63,12 @@ class CustomerDetailView(generic.ObjectDetailView):
             request.GET = request.GET.copy()
             request.GET["tab"] = self.default_tab
         return super().get(request, *args, **kwargs)
+
+    def overview_sections(self, obj):
+        # Fields the customer's public pool hides while it sits there (non-admins of the pool).
+        hidden = pool_services.hidden_fields_for(self.request.user, obj)
+        sections = super().overview_sections(obj)
+        return [(t, [r for r in rows if r["name"] not in hidden]) for t, rows in sections] if hidden else sections
 
     def get_tabs(self, obj):
         tabs = super().get_tabs(obj)

@@ -99,6 +99,23 @@ class PoolPageTests(TestCase):
         assert b'data-testid="claim"' in r.content
 
 
+class CustomerPageHiddenFieldTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        make_org(cls)
+
+    def test_customer_overview_hides_pool_fields_for_non_admins(self):
+        Pool.objects.filter(pk=self.east.pk).update(hidden_fields=["phone"])
+        c = pooled_customer(self.east, self.director, phone="13800138000")
+        url = reverse("customers:customer_detail", args=[c.pk]) + "?tab=overview"
+        self.client.force_login(self.manager)  # department scope: sees the pooled customer, not its pool admin
+        r = self.client.get(url)
+        assert r.status_code == 200 and b"13800138000" not in r.content
+        assert b'data-testid="in-pool"' in r.content
+        self.client.force_login(self.director)
+        assert b"13800138000" in self.client.get(url).content
+
+
 class ReleaseViewTests(TestCase):
     @classmethod
     def setUpTestData(cls):
