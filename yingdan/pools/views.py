@@ -119,7 +119,10 @@ class PoolDetailView(LoginRequiredMixin, View):
         params.pop("page", None)
         query = params.urlencode()
         params.pop("sort", None)
+        cap, count_won = services.hold_cap_for(request.user, model, pool)
         context = {
+            "hold_cap": cap, "held": services.held_count(request.user, model, count_won=count_won) if cap is not None else None,
+            "claims_today": services.claims_today(request.user, pool) if pool.daily_claim_cap is not None else None,
             "pool": pool, "is_admin": is_admin, "rows": rows, "columns": columns, "page": page, "paginator": paginator,
             "count": paginator.count, "count_capped": getattr(paginator, "capped", False), "per_page": per_page,
             "page_sizes": PAGE_SIZES, "query": query, "query_no_sort": params.urlencode(), "sort": sort, "q": q,
