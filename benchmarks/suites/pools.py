@@ -51,6 +51,9 @@ def _recycle_cases(ctx) -> dict:
                 samples.append((time.perf_counter() - started) * 1000)
             box["due"] = report.total
             started = time.perf_counter()
+            box["warned"] = services.warn_due()
+            box["warn_ms"] = (time.perf_counter() - started) * 1000
+            started = time.perf_counter()
             moved = services.recycle(limit=20_000).total
             box["real_ms"] = (time.perf_counter() - started) * 1000
             box["moved"] = moved
@@ -59,6 +62,7 @@ def _recycle_cases(ctx) -> dict:
     except _Rollback:
         pass
     results |= ctx.record("recycle_dry_run_all", box["dry"], RECYCLE_TARGET_MS, due=box["due"])
+    results |= ctx.record("recycle_warnings_all", [box["warn_ms"]], RECYCLE_TARGET_MS, warned=box["warned"])
     rate = box["moved"] / (box["real_ms"] / 1000) if box["real_ms"] else 0
     scan_s = sorted(box["dry"])[len(box["dry"]) // 2] / 1000
     results |= ctx.record(
