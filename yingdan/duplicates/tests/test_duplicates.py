@@ -437,3 +437,21 @@ def test_leads_check_merge_and_transfer(org):
     req = services.request_transfer(org["rep2"], "lead", a.pk, "客户主动联系我")
     services.approve_transfer(org["boss1"], req)
     assert Lead.objects.get(pk=a.pk).owner == org["rep2"]
+
+
+def test_transfer_pages_and_list(org):
+    target = make_customer(make_user("holder2", ["rep"], department=org["d1"]), name="南风电器有限公司")
+    web = _client(org["rep2"])
+    response = web.get(f"/duplicates/transfers/add/?object=customer&id={target.pk}")
+    assert response.status_code == 200 and "南风电器有限公司" not in response.content.decode()
+    assert web.post("/duplicates/transfers/add/", {"object": "customer", "id": target.pk, "reason": ""}).status_code == 400
+    response = web.post("/duplicates/transfers/add/", {"object": "customer", "id": target.pk, "reason": "老客户介绍"})
+    assert response.status_code == 302
+    req = TransferRequest.objects.get()
+    assert web.get("/duplicates/transfers/").status_code == 200
+    boss_list = _client(org["boss1"]).get("/duplicates/transfers/?status=pending")
+    assert boss_list.status_code == 200 and req.get_absolute_url() in boss_list.content.decode()
+    assert _client(org["rep"]).get(req.get_absolute_url()).status_code == 404  # neither party nor decider
+    response = web.post(req.get_absolute_url(), {"decision": "cancel"})
+    req.refresh_from_db()
+    assert req.status == TransferStatus.CANCELLED
