@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views import View
 
+from yingdan.core import registry
 from yingdan.core.choices import Action
 from yingdan.core.views import generic
 from yingdan.org.models import User
@@ -49,7 +50,9 @@ class HandoverRecordDetailView(generic.ObjectDetailView):
         for key, data in (obj.counts or {}).items():
             per = data.get("successors", {})
             kinds.append({
-                "key": key, "label": data.get("label", key), "total": data.get("total", 0),
+                # the kind's label in the reader's language when the kind is still registered
+                "key": key, "label": getattr(registry.handover_providers.get(key), "label", None) or data.get("label", key),
+                "total": data.get("total", 0),
                 "pool": data.get("pool", 0), "cells": [per.get(str(s.pk), 0) for s in successors],
                 "details": list((data.get("details") or {}).items()),
             })
