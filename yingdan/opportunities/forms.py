@@ -101,7 +101,7 @@ class OpportunityForm(BusinessModelForm):
             if self.instance.pk:
                 cleaned["probability"] = self.instance.probability
             else:
-                stage = stage or services.first_open_stage(pipeline or services.default_pipeline())
+                stage = stage or services.first_open_stage(pipeline or services.default_pipeline(self.user))
                 cleaned["probability"] = stage.probability if stage else 0
         probe = Opportunity(amount=cleaned.get("amount") or 0, expected_close=cleaned.get("expected_close"))
         for key, messages in services.check_values(probe).items():

@@ -238,7 +238,27 @@ def save_competitor(actor, competitor: Competitor) -> Competitor:
 
 
 # -- opportunities ------------------------------------------------------------------------------------
-def default_pipeline() -> Pipeline | None:
+def pipelines_for(user) -> list[Pipeline]:
+    """Active pipelines the user's department uses (a pipeline without departments is everyone's), the
+    department's own ones first, then the default."""
+    pipelines = list(Pipeline.objects.filter(is_active=True).prefetch_related("departments").order_by("order", "id"))
+    department = getattr(user, "department", None) if user is not None else None
+    chain = set()
+    if department is not None:
+        chain = {int(p) for p in department.path.strip("/").split("/") if p.isdigit()} | {department.pk}
+
+    def rank(p):
+        ids = {d.pk for d in p.departments.all()}
+        return (0 if ids & chain else 1 if not ids else 2, not p.is_default, p.order, p.pk)
+
+    return sorted([p for p in pipelines if not p.departments.all() or {d.pk for d in p.departments.all()} & chain], key=rank)
+
+
+def default_pipeline(user=None) -> Pipeline | None:
+    if user is not None:
+        mine = pipelines_for(user)
+        if mine:
+            return mine[0]
     return Pipeline.objects.filter(is_active=True).order_by("-is_default", "order", "id").first()
 
 
@@ -280,7 +300,7 @@ def save_opportunity(actor, opp: Opportunity, *, contacts=None, collaborators=No
         owner_changed = opp.owner_id != actor.pk
         opp.created_by = actor
         if opp.pipeline_id is None:
-            opp.pipeline = opp.stage.pipeline if opp.stage_id else default_pipeline()
+            opp.pipeline = opp.stage.pipeline if opp.stage_id else default_pipeline(opp.owner if opp.owner_id else actor)
             if opp.pipeline is None:
                 raise ValidationError({"pipeline": [_("Create a pipeline first.")]})
         if opp.stage_id is None:

@@ -6,7 +6,7 @@ index-only scans, SQLite covering indexes) instead of fetching hundreds of thous
 
 - opp_report_stage_idx   open deals by stage: funnel, weighted forecast, stalled deals (stage + time in stage)
 - opp_report_closed_idx  closed deals by close date: win rate, loss reasons, sales cycle, won in forecast
-- stagechange_report_idx stage moves by date: conversion, days in stage, SOP compliance
+- stagechange_report_idx stage moves by department and date: conversion, days in stage, SOP compliance
 
 The indexes are created with plain SQL and are not part of the model state (the model definitions belong to
 the opportunities app; these only serve the reports' read paths).
@@ -27,7 +27,7 @@ INDEXES = {
     ),
     "stagechange_report_idx": (
         "opportunities_stagechange",
-        ["changed_at", "pipeline_id", "department_id", "owner_id", "opportunity_id", "from_stage_id", "to_stage_id",
+        ["department_id", "changed_at", "pipeline_id", "owner_id", "opportunity_id", "from_stage_id", "to_stage_id",
          "checklist_complete", "days_over_limit", "seconds_in_previous"],
     ),
 }

@@ -292,3 +292,11 @@ def test_new_customer_contact_must_belong(env):
     with pytest.raises(ValidationError) as exc:
         services.save_opportunity(env.rep, opp, contacts=[contact])
     assert "contacts" in exc.value.message_dict
+
+
+def test_department_pipelines_come_first(env):
+    special = services.save_pipeline(env.admin, Pipeline(name="二组专用流程", order=50), departments=[env.other_team])
+    assert services.pipelines_for(env.rep2)[0] == special
+    assert special not in services.pipelines_for(env.rep)
+    opp = make_opportunity(env.rep2)
+    assert opp.pipeline == special

@@ -19,7 +19,7 @@ from yingdan.core.templatetags.yingdan import money_cn
 from yingdan.core.views import generic
 from yingdan.org.models import Department
 
-from .. import kanban
+from .. import kanban, services
 from ..filtersets import close_month_filter
 from ..models import Opportunity, Pipeline, Stage
 
@@ -97,8 +97,8 @@ class KanbanView(KanbanMixin, generic.View):
         if wanted.isdigit():
             pipeline = next((p for p in pipelines if p.pk == int(wanted)), None)
         if pipeline is None:
-            mine = [p for p in pipelines if p.is_default] or pipelines
-            pipeline = mine[0] if mine else None
+            mine = services.pipelines_for(request.user)
+            pipeline = next((p for p in pipelines if mine and p.pk == mine[0].pk), None) or (pipelines[0] if pipelines else None)
         context = {**self.model_context(), "pipelines": pipelines, "pipeline": pipeline, "columns": [], "filter_query": self.filter_query()}
         if pipeline is not None:
             form, queryset = self.board(pipeline)
