@@ -56,11 +56,11 @@ def test_demo_organisation(seeded):
 
 
 def test_demo_customers_are_valid_and_searchable(seeded):
-    customers = list(Customer.objects.select_related("owner"))
+    customers = list(Customer.objects.select_related("owner", "previous_owner"))
     assert len({c.credit_code for c in customers}) == CUSTOMERS
     for customer in customers:
         validate_credit_code(customer.credit_code)
-        assert customer.department_id == customer.owner.department_id
+        assert customer.department_id == (customer.owner or customer.previous_owner).department_id  # pooled: no owner
         assert customer.search_name and customer.search_pinyin and customer.search_initials
         assert customer.level_id and customer.status_id and customer.industry_id and customer.province
     for customer in customers[:50]:
@@ -92,3 +92,60 @@ def test_demo_customers_are_found_by_global_search(seeded):
     contact = Contact.objects.order_by("id")[5]
     groups = {g.key: g for g in search(director, contact.name, limit=500)}
     assert contact.pk in [hit.obj.pk for hit in groups["contacts"].hits]
+
+
+def test_demo_sales_activity(seeded):
+    """Pools, leads, follow-ups and opportunities exist, consistent with the customers."""
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from yingdan.followups.models import FollowUp, FollowUpComment
+    from yingdan.leads.models import Lead
+    from yingdan.opportunities.models import Opportunity, Pipeline, StageChange
+    from yingdan.pools.models import Pool, PoolEvent
+
+    today = timezone.localdate()
+    # Pools: the company-wide default and one per region, with rules; ~5% of the customers sit in them.
+    assert Pool.objects.filter(object_type="customer", is_default=True).exists()
+    regional = Pool.objects.filter(object_type="customer", departments__isnull=False).distinct()
+    assert regional.count() == len(company.REGIONS)
+    assert all(p.recycle_enabled and p.hold_cap and p.cooldown_days for p in regional)
+    pooled = Customer.objects.filter(pool__isnull=False)
+    assert CUSTOMERS * 0.03 <= pooled.count() <= CUSTOMERS * 0.07
+    assert not pooled.filter(owner__isnull=False).exists() and not pooled.filter(previous_owner__isnull=True).exists()
+    assert PoolEvent.objects.count() == pooled.count()
+    # Follow-ups: the customer's last contact is its latest follow-up; some due today, some overdue.
+    assert FollowUp.objects.filter(customer__isnull=False).count() >= CUSTOMERS
+    latest = dict(FollowUp.objects.filter(customer__isnull=False).values("customer_id").annotate(m=Max("occurred_at"))
+                  .values_list("customer_id", "m"))
+    for c in Customer.objects.all():
+        assert c.last_contact_at == latest.get(c.pk), c.pk
+        assert c.dedupe_name
+    assert Customer.objects.filter(next_followup_at=today, owner__isnull=False).exists()
+    assert Customer.objects.filter(next_followup_at__lt=today, owner__isnull=False).exists()
+    assert FollowUp.objects.values("type").distinct().count() >= 4
+    assert FollowUpComment.objects.exists()
+    assert not FollowUp.objects.filter(occurred_at__gt=timezone.now()).exists()
+    # Leads: several statuses, some in the lead pool, searchable keys and duplicate keys.
+    leads = Lead.objects.all()
+    assert CUSTOMERS * 0.05 <= leads.count() <= CUSTOMERS * 0.15
+    assert leads.values("status").distinct().count() >= 3
+    assert leads.filter(pool__isnull=False, owner__isnull=True).exists()
+    assert not leads.filter(dedupe_name="").exists() and not leads.filter(search_name="").exists()
+    for lead in leads[:30]:
+        lead.full_clean()
+    # Opportunities: two pipelines, states matching their stage, full stage history, wins make customers 成交.
+    assert Pipeline.objects.filter(name="项目型销售").exists() and Pipeline.objects.count() >= 2
+    opps = Opportunity.objects.select_related("stage")
+    assert CUSTOMERS * 0.1 <= opps.count() <= CUSTOMERS * 0.3
+    assert {o.state for o in opps} == {"open", "won", "lost"}
+    for o in opps:
+        assert o.state == o.stage.kind and o.stage.pipeline_id == o.pipeline_id
+        history = list(StageChange.objects.filter(opportunity=o).order_by("changed_at", "id"))
+        assert history[0].from_stage_id is None and history[-1].to_stage_id == o.stage_id
+        assert all(a.to_stage_id == b.from_stage_id for a, b in zip(history, history[1:], strict=False))
+        if o.state == "lost":
+            assert o.loss_reason_id and o.closed_at
+        if o.state == "won":
+            assert o.customer.status.code == "won" and o.customer.last_won_at
+    assert not Customer.objects.filter(status__code="won", last_won_at__isnull=True).exists()

@@ -14,6 +14,7 @@ fields added to Customer/Contact later keep working as long as they have a defau
 from __future__ import annotations
 
 import datetime
+import functools
 import gc
 import random
 import time
@@ -60,6 +61,15 @@ CHECK_INDEX = {c: i for i, c in enumerate(CREDIT_CODE_CHARS)}
 def _py(text: str) -> tuple[str, str]:
     syllables = lazy_pinyin(text, style=Style.NORMAL, errors=lambda chars: list(chars))
     return "".join(syllables).lower(), "".join(s[0] for s in syllables if s).lower()
+
+
+@functools.cache
+def _odd_name_pairs() -> frozenset[tuple[str, str]]:
+    """(surname, first given character) pairs whose pinyin as a phrase differs from the characters' own (于思 is
+    read yú sāi): names starting with them get their keys from the whole name."""
+    return frozenset(
+        (s, g) for s in SURNAMES for g in GIVEN if _py(s + g)[0] != _py(s)[0] + _py(g)[0]
+    )
 
 
 class _Parts:
@@ -157,6 +167,7 @@ class ScaleGenerator:
         self.surnames = [_Parts(s) for s in SURNAMES]
         self.surname_cw = list(accumulate(SURNAME_WEIGHTS))
         self.given = [_Parts(g) for g in GIVEN]
+        self.odd_pairs = _odd_name_pairs()
         self.titles = [t for t, _w in CONTACT_TITLES]
         self.title_cw = list(accumulate(w for _t, w in CONTACT_TITLES))
 
@@ -227,8 +238,12 @@ class ScaleGenerator:
         g1 = rng.choice(self.given)
         if rng.random() < 0.65:
             g2 = rng.choice(self.given)
-            return s.text + g1.text + g2.text, s.full + g1.full + g2.full, s.initials + g1.initials + g2.initials
-        return s.text + g1.text, s.full + g1.full, s.initials + g1.initials
+            name, full, initials = s.text + g1.text + g2.text, s.full + g1.full + g2.full, s.initials + g1.initials + g2.initials
+        else:
+            name, full, initials = s.text + g1.text, s.full + g1.full, s.initials + g1.initials
+        if (s.text, g1.text) in self.odd_pairs:
+            full, initials = _py(name)
+        return name, full, initials
 
     # -- the bulk insert -----------------------------------------------------------------------------
     def generate(self, n: int) -> dict:
@@ -262,7 +277,7 @@ class ScaleGenerator:
         span = 3 * 365 * 86400
         while done < n:
             size = min(BATCH, n - done)
-            ts = base_time + datetime.timedelta(seconds=span * (done + size) / n)
+            ts = base_time + datetime.timedelta(seconds=span * done / n)  # the batch's creation time
             customer_rows, customer_grams, contact_rows, contact_grams, next_contact = self._batch(
                 size, next_customer, next_contact, owners, lookups, industry_ids, ts.timestamp()
             )
@@ -306,6 +321,7 @@ class ScaleGenerator:
         rand = rng.random  # seq[int(rand() * len)] is several times faster than rng.choice
         brands, cities, terms, suffixes = self.brands, self.cities, self.terms, self.suffixes
         surnames, given, titles, roads = self.surnames, self.given, self.titles, ROADS
+        odd_pairs = self.odd_pairs
         nb, nc, nt, ng, nr, nm = len(brands), len(cities), len(terms), len(given), len(roads), len(MOBILE_PREFIXES)
         levels = lookups["customer_level"] or [None]
         statuses = lookups["customer_status"] or [None]
@@ -357,6 +373,8 @@ class ScaleGenerator:
                     pname, pfull, pinit = s.text + g1.text + g2.text, s.full + g1.full + g2.full, s.initials + g1.initials + g2.initials
                 else:
                     pname, pfull, pinit = s.text + g1.text, s.full + g1.full, s.initials + g1.initials
+                if (s.text, g1.text) in odd_pairs:  # e.g. 于思: pypinyin reads the pair as a phrase (yú sāi)
+                    pfull, pinit = _py(pname)
                 contacts.append((
                     next_contact, pname, cid, title_pick[p],
                     MOBILE_PREFIXES[int(rand() * nm)] + f"{int(rand() * 10**8):08d}",

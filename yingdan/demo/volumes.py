@@ -172,10 +172,10 @@ def fill_pools(log, seed: int) -> None:
     for cid, owner_id, dept_id, last, since, created in stale.values_list(
         "id", "owner_id", "department_id", "last_contact_at", "owner_since", "created_at"
     ).iterator(chunk_size=20_000):
-        if rng.random() >= share:
-            continue
         base = _epoch(last) or _epoch(since) or _epoch(created)
-        earliest = min(base + 30 * DAY, now - 3600)
+        earliest = base + 30 * DAY  # recycled after a month without contact
+        if earliest > now - 3600 or rng.random() >= share:
+            continue
         entered = earliest + rng.random() * (now - earliest)
         rows.append((db_datetime(entered), owner_id, pools.get(region_of.get(dept_id), pools[None]), cid))
     with transaction.atomic(), connection.cursor() as cursor:
