@@ -142,7 +142,12 @@ class OpportunityMoveView(generic.ObjectPermissionMixin, generic.View):
         kwargs = {}
         form = None
         if request.POST.get("_gate") == "1":
-            missing = json.loads(request.POST.get("_missing") or "{}") if request.POST.get("_missing") else {}
+            try:
+                missing = json.loads(request.POST.get("_missing") or "{}")
+            except ValueError:
+                missing = {}
+            if not isinstance(missing, dict):
+                missing = {}
             form = GateForm(request.POST, request.FILES, opportunity=opp, to_stage=stage, missing=missing, user=request.user)
             if not form.is_valid():
                 return self.refused(opp, stage, missing, form=form, version=version)
