@@ -93,6 +93,13 @@ class CustomerDetailView(generic.ObjectDetailView):
             "converted_from": converted_from,
         }
 
+    def tab_context(self, obj, tab):
+        context = super().tab_context(obj, tab)
+        if tab == self.default_tab:
+            # Beside the timeline: the customer's fields (custom fields included), as on the overview tab.
+            context.update(sections=self.overview_sections(obj), side_template="customers/_key_facts.html")
+        return context
+
     def tab_contacts(self, obj):
         contacts = Contact.objects.visible_to(self.request.user).filter(customer=obj).order_by("-is_primary", "id")
         return {"contacts": contacts}

@@ -117,7 +117,7 @@ class QuickAddView(LoginRequiredMixin, View):
         else:
             context["quick_saved"] = True
         # 200 either way: HTMX swaps only successful responses, and the form shows its own errors.
-        return render(request, "followups/_timeline_tab.html", context)
+        return render(request, "followups/_timeline_panel.html", context)
 
     def parent(self):
         for key, model in (("customer", Customer), ("lead", Lead)):
