@@ -72,3 +72,16 @@ def test_leads_and_opportunities(seeded):
         assert ch.seconds_in_previous > 0 and ch.days_over_limit >= 0 and ch.owner_id and ch.department_id
     won = Opportunity.objects.filter(state="won").values_list("customer_id", flat=True).distinct()
     assert set(Customer.objects.filter(status__code="won").values_list("id", flat=True)) == set(won)
+
+
+def test_seed_command_scale_volumes():
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("seed", "--scale", "60", "--volumes", stdout=out)
+    assert Customer.objects.count() == 60
+    assert FollowUp.objects.exists() and Lead.objects.exists() and Opportunity.objects.exists()
+    call_command("seed", "--scale", "60", "--volumes", stdout=out)  # all present: nothing added
+    assert Customer.objects.count() == 60 and "nothing (all present)" in out.getvalue()
