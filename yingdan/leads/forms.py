@@ -103,6 +103,17 @@ class LeadTransferForm(forms.Form):
         style_widgets(self)
 
 
+class LeadAssignTeamForm(forms.Form):
+    department = forms.ModelChoiceField(
+        Department.objects.filter(is_active=True, assignment_rule__isnull=False).order_by("path"), label=_("Team"),
+        help_text=_("The team's assignment rule picks an owner for each lead (round robin or fewest open records)."),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_widgets(self)
+
+
 class LeadConvertForm(forms.Form):
     """The convert page: a new customer (pre-filled from the lead) or an existing one, plus the contact."""
 

@@ -136,6 +136,35 @@ def transfer_leads(actor, lead_ids, new_owner) -> int:
     return count
 
 
+@transaction.atomic
+def assign_leads_to_team(actor, lead_ids, department) -> int:
+    """Share several leads out inside a team by its assignment rule (one pick per lead, fair under
+    concurrency). Needs 'transfer'; converted leads and leads the team already holds are skipped."""
+    require(actor, "leads", Action.TRANSFER)
+    leads = list(
+        Lead.objects.visible_to(actor, Action.TRANSFER).select_for_update()
+        .filter(pk__in=list(lead_ids), converted_at__isnull=True).exclude(department=department).order_by("pk")
+    )
+    if not leads:
+        return 0
+    owners = pick_owners(department, len(leads), object_type="lead")
+    now = timezone.now()
+    received: dict = {}
+    for lead, owner in zip(leads, owners, strict=True):
+        lead.previous_owner_id = lead.owner_id
+        lead.owner = owner
+        lead.owner_since = now
+        lead.pool = None
+        lead.pool_entered_at = None
+        lead.sync_department()
+        lead.save(update_fields=["owner", "department", "previous_owner", "owner_since", "pool", "pool_entered_at", "updated_at"])
+        received.setdefault(owner.pk, [owner, 0])[1] += 1
+    for owner, n in received.values():
+        notify([owner], NOTIFY_ASSIGNED, _("%(n)d lead(s) assigned to you") % {"n": n}, actor=actor,
+               url=f"{reverse('leads:lead_list')}?owner={owner.pk}")
+    return len(leads)
+
+
 BULK_FIELDS = {"status", "source"}
 
 

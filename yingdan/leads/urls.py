@@ -8,6 +8,7 @@ urlpatterns = [
     path("add/", views.LeadEditView.as_view(), name="lead_add"),
     path("bulk/edit/", views.LeadBulkEditView.as_view(), name="lead_bulk_edit"),
     path("bulk/transfer/", views.LeadBulkTransferView.as_view(), name="lead_bulk_transfer"),
+    path("bulk/assign/", views.LeadBulkAssignView.as_view(), name="lead_bulk_assign"),
     path("bulk/delete/", views.LeadBulkDeleteView.as_view(), name="lead_bulk_delete"),
     path("<int:pk>/", views.LeadDetailView.as_view(), name="lead_detail"),
     path("<int:pk>/edit/", views.LeadEditView.as_view(), name="lead_edit"),

@@ -17,7 +17,14 @@ from yingdan.duplicates import services as duplicate_services
 
 from . import services
 from .filtersets import AssignmentRuleFilterSet, LeadFilterSet
-from .forms import AssignmentRuleForm, LeadBulkEditForm, LeadConvertForm, LeadForm, LeadTransferForm
+from .forms import (
+    AssignmentRuleForm,
+    LeadAssignTeamForm,
+    LeadBulkEditForm,
+    LeadConvertForm,
+    LeadForm,
+    LeadTransferForm,
+)
 from .models import AssignmentRule, Lead
 from .tables import AssignmentRuleTable, LeadTable
 
@@ -44,6 +51,7 @@ class LeadListView(generic.ObjectListView):
     bulk_actions = [
         ("leads:lead_bulk_edit", gettext_lazy("Edit"), Action.EDIT),
         ("leads:lead_bulk_transfer", gettext_lazy("Change owner"), Action.TRANSFER),
+        ("leads:lead_bulk_assign", gettext_lazy("Assign within a team"), Action.TRANSFER),
         ("leads:lead_bulk_delete", gettext_lazy("Delete"), Action.DELETE),
     ]
 
@@ -134,6 +142,17 @@ class LeadBulkTransferView(generic.BulkActionView):
 
     def apply(self, ids, form):
         return services.transfer_leads(self.request.user, ids, form.cleaned_data["owner"])
+
+
+class LeadBulkAssignView(generic.BulkActionView):
+    model = Lead
+    action = Action.TRANSFER
+    form_class = LeadAssignTeamForm
+    title = gettext_lazy("Assign within a team")
+    success_url_name = "leads:lead_list"
+
+    def apply(self, ids, form):
+        return services.assign_leads_to_team(self.request.user, ids, form.cleaned_data["department"])
 
 
 class LeadBulkDeleteView(generic.BulkActionView):

@@ -179,3 +179,21 @@ class TestAssignmentRuleViews(ViewTestCases.Base):
             self.assertEqual(self.client.get(reverse("leads:assignment_list")).status_code, 403)
             self.assertEqual(self.client.post(reverse("leads:assignment_add"), {"department": self.team_a.pk, "method": "round_robin", "load_basis": "leads"}).status_code, 403)
         self.assertFalse(AssignmentRule.objects.exists())
+
+
+class TestBulkAssign(ViewTestCases.Base):
+    def test_bulk_assign_within_team(self):
+        a = factories.make_user("ba_a", ["rep"], self.region_b)
+        b = factories.make_user("ba_b", ["rep"], self.region_b)
+        services.save_assignment_rule(factories.system_actor(), AssignmentRule(department=self.region_b, method="round_robin"), members=[a, b])
+        leads = [make_lead(self.owner) for _ in range(4)]
+        self.login(self.admin)
+        response = self.client.post(reverse("leads:lead_bulk_assign"), {"pk": [x.pk for x in leads], "department": self.region_b.pk, "_apply": "1"})
+        self.assertEqual(response.status_code, 302)
+        owners = [Lead.objects.get(pk=x.pk).owner for x in leads]
+        self.assertEqual(owners, [a, b, a, b])
+        # A rep may not.
+        lead = make_lead(self.owner)
+        self.login(self.owner)
+        self.assertEqual(self.client.post(reverse("leads:lead_bulk_assign"), {"pk": [lead.pk], "department": self.region_b.pk, "_apply": "1"}).status_code, 403)
+        self.assertEqual(Lead.objects.get(pk=lead.pk).owner, self.owner)
