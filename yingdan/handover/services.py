@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from yingdan.core import registry
 from yingdan.core.choices import Action
+from yingdan.core.exceptions import ObjectNotVisible
 from yingdan.core.services import lock_visible, require
 from yingdan.notifications.services import notify
 from yingdan.org.models import User
@@ -102,10 +103,16 @@ def holdings(actor, user) -> list[dict]:
     return out
 
 
-def _check_actor(actor, user) -> User:
-    """The actor may edit the leaving user (administrators and users-edit); returns the user, locked."""
+def _check_actor(actor, user, *, lock: bool = False) -> User:
+    """The actor may edit the leaving user (administrators and users-edit); returns the user re-read within
+    the actor's scope (locked inside execute's transaction; previews lock nothing)."""
     require(actor, "users", Action.EDIT)
-    user = lock_visible(actor, User, user.pk, Action.EDIT)
+    if lock:
+        user = lock_visible(actor, User, user.pk, Action.EDIT)
+    else:
+        user = User.objects.visible_to(actor, Action.EDIT).filter(pk=user.pk).first()
+        if user is None:
+            raise ObjectNotVisible()
     if user.pk == actor.pk:
         raise ValidationError(_("You cannot hand over your own records and deactivate yourself."))
     return user
@@ -187,7 +194,7 @@ def execute_handover(actor, user, mode: str, successors=None, reason: str = "") 
     """Hand over everything `user` holds and deactivate them, in one transaction: if any kind cannot be
     moved completely (a permission, a data scope, a pool rule), nothing changes. In pool mode, kinds without a
     pool (e.g. opportunities) go to the successors given (round robin), and one is required if there are any."""
-    user = _check_actor(actor, user)
+    user = _check_actor(actor, user, lock=True)
     reason = (reason or "").strip()
     if len(reason) > 1000:
         raise ValidationError({"reason": [_("Keep the reason under 1,000 characters.")]})
