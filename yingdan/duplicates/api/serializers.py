@@ -1,14 +1,35 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from yingdan.core.api.serializers import BaseModelSerializer
 
 from .. import services
-from ..models import DuplicateRule, ObjectType, TransferRequest
+from ..models import DuplicateRule, ObjectType, TransferRequest, TransferStatus
+
+
+def inline_choice(choices, **kwargs) -> serializers.ChoiceField:
+    """A choice field documented as a string listing its values: an enum component would collide with other
+    apps' `object_type`/`action` enums (drf-spectacular names enums by field name)."""
+    values = [str(c[0]) for c in choices]
+
+    @extend_schema_field({"type": "string", "description": "One of: " + ", ".join(values)})
+    class InlineChoiceField(serializers.ChoiceField):
+        pass
+
+    return InlineChoiceField(choices=choices, **kwargs)
+
+
+ACTION_CHOICES = [("warn", "warn"), ("block", "block")]
 
 
 class DuplicateRuleSerializer(BaseModelSerializer):
+    object_type = inline_choice(ObjectType.choices, help_text="The object being saved.")
+    target_type = inline_choice(ObjectType.choices, help_text="The existing records it is compared with.")
+    form_action = inline_choice(ACTION_CHOICES, required=False)
+    api_action = inline_choice(ACTION_CHOICES, required=False)
+    import_action = inline_choice(ACTION_CHOICES, required=False)
     conditions = serializers.JSONField(
         help_text='Fields combined with AND: [{"field": "company", "match": "fuzzy", "threshold": 90}, '
                   '{"field": "phone", "match": "exact"}]. Fields: company, person, phone, mobile, email, credit_code, customer.'
@@ -28,7 +49,7 @@ class DuplicateRuleSerializer(BaseModelSerializer):
 
 
 class CheckRequestSerializer(serializers.Serializer):
-    object = serializers.ChoiceField(choices=ObjectType.choices, help_text="What you are about to save: customer, contact or lead.")
+    object = inline_choice(ObjectType.choices, help_text="What you are about to save: customer, contact or lead.")
     name = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="Customer: company name; contact/lead: person name.")
     company = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="Lead: company name.")
     phone = serializers.CharField(required=False, allow_blank=True, max_length=50)
@@ -37,7 +58,7 @@ class CheckRequestSerializer(serializers.Serializer):
     credit_code = serializers.CharField(required=False, allow_blank=True, max_length=30)
     customer = serializers.IntegerField(required=False, allow_null=True, help_text="Contact: the customer id.")
     exclude = serializers.IntegerField(required=False, allow_null=True, help_text="Id of the record being edited (not a duplicate of itself).")
-    entry_point = serializers.ChoiceField(choices=["form", "api", "import"], default="api", help_text="Picks each rule's action.")
+    entry_point = inline_choice([("form", "form"), ("api", "api"), ("import", "import")], default="api", help_text="Picks each rule's action.")
 
 
 class MatchSerializer(serializers.Serializer):
@@ -45,10 +66,10 @@ class MatchSerializer(serializers.Serializer):
     object = serializers.CharField(help_text="customer, contact or lead")
     fields = serializers.ListField(child=serializers.CharField(), help_text="The fields that matched.")
     score = serializers.FloatField(help_text="100 for exact matches; the similarity for fuzzy company names.")
-    action = serializers.ChoiceField(choices=["warn", "block"])
+    action = inline_choice(ACTION_CHOICES)
     owner = serializers.CharField(allow_null=True)
     department = serializers.CharField(allow_null=True, help_text="The owner's department.")
-    status = serializers.ChoiceField(choices=["held", "pool", "unowned"])
+    status = inline_choice([("held", "held"), ("pool", "pool"), ("unowned", "unowned")])
     pool = serializers.CharField(allow_null=True, help_text="The public pool it sits in, if any.")
     name = serializers.CharField(allow_null=True, help_text="Only when the record is inside your own data scope.")
 
@@ -59,7 +80,7 @@ class CheckResponseSerializer(serializers.Serializer):
 
 
 class MergeRequestSerializer(serializers.Serializer):
-    object = serializers.ChoiceField(choices=ObjectType.choices)
+    object = inline_choice(ObjectType.choices)
     survivor = serializers.IntegerField(help_text="Id of the record that stays.")
     other = serializers.IntegerField(help_text="Id of the record merged into it and deleted (its id redirects).")
     choices = serializers.DictField(
@@ -75,6 +96,8 @@ class MergeResponseSerializer(serializers.Serializer):
 
 
 class TransferRequestSerializer(BaseModelSerializer):
+    object_type = inline_choice([("customer", "customer"), ("lead", "lead")])
+    status = inline_choice(TransferStatus.choices, read_only=True)
     class Meta:
         model = TransferRequest
         permission_module = "customers"
