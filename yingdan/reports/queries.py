@@ -16,7 +16,6 @@ import datetime
 from decimal import Decimal
 
 from django.db.models import (
-    Avg,
     Case,
     Count,
     DecimalField,
@@ -30,7 +29,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import TruncMonth
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -80,44 +79,80 @@ def visible_opportunities(user):
     return qs
 
 
-def visible_stage_changes(user):
-    """Stage changes of the deals in the user's report scope, by the denormalised owner/department."""
-    scope = report_scope(user)
-    qs = StageChange.objects.all()
-    if scope is None:
-        return qs.none()
+def scope_parts(user, scope: str, *, collaboration_field: str) -> list[Q]:
+    """The scope as disjoint filters whose union is the scope: departments; own records outside them; records
+    the user collaborates on outside both. Each part has one indexable leading condition, so the database can
+    answer it from a covering index — an OR of the three cannot (PostgreSQL falls back to bitmap heap scans,
+    SQLite to row look-ups). Additive figures (counts, sums) are summed over the parts."""
     if scope == DataScope.ALL:
-        return qs
+        return [Q()]
+    # The user's collaborations are few: as a literal list the filter stays index-friendly.
     through = Opportunity.collaborators.through
-    q = Q(owner_id=user.pk) | Q(opportunity_id__in=through.objects.filter(user_id=user.pk).values("opportunity_id"))
+    collaborating = list(through.objects.filter(user_id=user.pk).values_list("opportunity_id", flat=True)[:5000])
     depts = department_ids_for(user, scope)
+    parts, outside = [], Q()
     if depts:
-        q |= Q(department_id__in=depts)
-    return qs.filter(q)
+        parts.append(Q(department_id__in=depts))
+        outside = ~Q(department_id__in=depts)
+    parts.append(Q(owner_id=user.pk) & outside)
+    if collaborating:
+        parts.append(Q(**{f"{collaboration_field}__in": collaborating}) & ~Q(owner_id=user.pk) & outside)
+    return parts
+
+
+def report_filters_q(f: ReportFilters) -> Q:
+    q = Q()
+    if f.pipeline:
+        q &= Q(pipeline_id=f.pipeline.pk)
+    if f.team_ids:
+        q &= Q(department_id__in=f.team_ids)
+    if f.rep:
+        q &= Q(owner_id=f.rep.pk)
+    return q
 
 
 def filtered_opportunities(user, f: ReportFilters, *, date_field: str | None = None):
-    qs = visible_opportunities(user)
-    if f.pipeline:
-        qs = qs.filter(pipeline_id=f.pipeline.pk)
-    if f.team_ids:
-        qs = qs.filter(department_id__in=f.team_ids)
-    if f.rep:
-        qs = qs.filter(owner_id=f.rep.pk)
+    """One queryset of the opportunities a report counts (for lists: the stalled deals)."""
+    qs = visible_opportunities(user).filter(report_filters_q(f))
     if date_field:
         qs = qs.filter(**date_lookups(f, date_field, is_date=date_field == "expected_close"))
     return qs
 
 
-def filtered_stage_changes(user, f: ReportFilters):
-    qs = visible_stage_changes(user)
-    if f.pipeline:
-        qs = qs.filter(pipeline_id=f.pipeline.pk)
-    if f.team_ids:
-        qs = qs.filter(department_id__in=f.team_ids)
-    if f.rep:
-        qs = qs.filter(owner_id=f.rep.pk)
-    return qs.filter(**date_lookups(f, "changed_at"))
+def opportunity_parts(user, f: ReportFilters, *, date_field: str | None = None) -> list:
+    """The same opportunities as disjoint querysets (see scope_parts), for aggregations."""
+    scope = report_scope(user)
+    base = filtered_opportunities(user, f, date_field=date_field)
+    if scope is None:
+        return [base]
+    return [base.filter(q) for q in scope_parts(user, scope, collaboration_field="id")]
+
+
+def stage_change_parts(user, f: ReportFilters) -> list:
+    """Stage changes of the deals in the user's report scope, by the denormalised owner/department (the deal's
+    at the time of the move), as disjoint querysets."""
+    scope = report_scope(user)
+    qs = StageChange.objects.filter(report_filters_q(f), **date_lookups(f, "changed_at"))
+    if scope is None:
+        return [qs.none()]
+    return [qs.filter(q) for q in scope_parts(user, scope, collaboration_field="opportunity_id")]
+
+
+def summed(parts, keys: tuple = (), metrics: dict | None = None, *, annotate: dict | None = None) -> dict:
+    """{group key tuple: {metric: value}} of additive metrics (Count, Sum) over disjoint querysets."""
+    out: dict = {}
+    for qs in parts:
+        qs = qs.order_by()
+        if annotate:
+            qs = qs.annotate(**annotate)
+        rows = qs.values(*keys).annotate(**metrics) if keys else [qs.aggregate(**metrics)]
+        for row in rows:
+            key = tuple(row[k] for k in keys)
+            acc = out.setdefault(key, dict.fromkeys(metrics))
+            for name in metrics:
+                if row[name] is not None:
+                    acc[name] = row[name] if acc[name] is None else acc[name] + row[name]
+    return out
 
 
 def date_lookups(f: ReportFilters, name: str, *, is_date: bool = False) -> dict:
@@ -185,19 +220,15 @@ def funnel(user, f: ReportFilters) -> dict:
     stages = [s for s in pipeline_stages(f.pipeline) if s.kind == StageKind.OPEN]
     rows = {}
     if stages:
-        qs = filtered_opportunities(user, f, date_field="created_at").filter(state=StageKind.OPEN)
-        rows = {
-            r["stage_id"]: r
-            for r in qs.order_by().values("stage_id").annotate(
-                count=Count("id"), amount_sum=Sum("amount"), weighted=Sum(weighted_expr())
-            )
-        }
+        parts = [qs.filter(state=StageKind.OPEN) for qs in opportunity_parts(user, f, date_field="created_at")]
+        metrics = {"count": Count("id"), "amount_sum": Sum("amount"), "weighted": Sum(weighted_expr())}
+        rows = {key[0]: r for key, r in summed(parts, ("stage_id",), metrics).items()}
     out = []
     for s in stages:
         r = rows.get(s.pk, {})
         out.append({
             "stage_id": s.pk, "name": s.name, "color": s.color, "probability": s.probability,
-            "count": r.get("count", 0), "amount": money(r.get("amount_sum")), "weighted_amount": money(r.get("weighted")),
+            "count": r.get("count") or 0, "amount": money(r.get("amount_sum")), "weighted_amount": money(r.get("weighted")),
         })
     return {
         "pipeline": pipeline_info(f.pipeline),
@@ -225,13 +256,15 @@ def conversion(user, f: ReportFilters) -> dict:
     won_rank = len(open_stages) + 1
     if won_ids:
         whens.append(When(to_stage_id__in=won_ids, then=Value(won_rank)))
-    per_deal = (
-        filtered_stage_changes(user, f).order_by().values("opportunity_id")
-        .annotate(reached=Max(Case(*whens, default=Value(None), output_field=IntegerField())))
-    )
     aggregates = {f"r{i}": Count("opportunity_id", filter=Q(reached__gte=i)) for i in range(1, won_rank + 1)}
-    totals = per_deal.aggregate(deals=Count("opportunity_id"), **aggregates)
-    reached = [totals[f"r{i}"] or 0 for i in range(1, won_rank + 1)]
+    totals = dict.fromkeys(["deals", *aggregates], 0)
+    for qs in stage_change_parts(user, f):
+        per_deal = qs.order_by().values("opportunity_id").annotate(
+            reached=Max(Case(*whens, default=Value(None), output_field=IntegerField()))
+        )
+        for name, value in per_deal.aggregate(deals=Count("opportunity_id"), **aggregates).items():
+            totals[name] += value or 0
+    reached = [totals[f"r{i}"] for i in range(1, won_rank + 1)]
     first = reached[0]
     out = []
     for i, s in enumerate(open_stages):
@@ -253,28 +286,29 @@ def stage_duration(user, f: ReportFilters) -> dict:
     stages = [s for s in pipeline_stages(f.pipeline) if s.kind == StageKind.OPEN]
     rows = {}
     if stages:
-        qs = filtered_stage_changes(user, f).filter(from_stage_id__in=[s.pk for s in stages], seconds_in_previous__isnull=False)
-        rows = {
-            r["from_stage_id"]: r
-            for r in qs.order_by().values("from_stage_id").annotate(moves=Count("id"), avg=Avg("seconds_in_previous"))
-        }
+        parts = [qs.filter(from_stage_id__in=[s.pk for s in stages], seconds_in_previous__isnull=False)
+                 for qs in stage_change_parts(user, f)]
+        metrics = {"moves": Count("*"), "seconds": Sum("seconds_in_previous")}
+        rows = {key[0]: r for key, r in summed(parts, ("from_stage_id",), metrics).items()}
     out = []
     for s in stages:
         r = rows.get(s.pk, {})
         out.append({
-            "stage_id": s.pk, "name": s.name, "moves": r.get("moves", 0), "avg_days": days(r.get("avg")),
+            "stage_id": s.pk, "name": s.name, "moves": r.get("moves") or 0,
+            "avg_days": days(r["seconds"] / r["moves"]) if r.get("moves") else None,
             "time_limit_days": s.time_limit_days,
         })
-    won = filtered_opportunities(user, f, date_field="closed_at").filter(state=StageKind.WON, closed_at__isnull=False)
-    cycle = won.aggregate(
-        deals=Count("id"),
-        avg=Avg(ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())),
-    )
-    avg = cycle["avg"]
-    if isinstance(avg, datetime.timedelta):
-        avg = avg.total_seconds()
-    elif avg is not None:  # some backends hand back microseconds
-        avg = float(avg) / 1_000_000
+    won = [qs.filter(state=StageKind.WON, closed_at__isnull=False) for qs in opportunity_parts(user, f, date_field="closed_at")]
+    cycle = summed(won, (), {
+        "deals": Count("id"),
+        "duration": Sum(ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())),
+    })[()]
+    total = cycle["duration"]
+    if isinstance(total, datetime.timedelta):
+        total = total.total_seconds()
+    elif total is not None:  # SQLite hands back microseconds
+        total = float(total) / 1_000_000
+    avg = total / cycle["deals"] if cycle["deals"] and total is not None else None
     return {
         "pipeline": pipeline_info(f.pipeline),
         "stages": out,
@@ -290,20 +324,21 @@ def win_rate(user, f: ReportFilters) -> dict:
     """won / (won + lost) of the deals closed in the period, grouped by rep, team or source."""
     group_by = f.group_by if f.group_by in WIN_RATE_GROUPS else "rep"
     column = WIN_RATE_GROUPS[group_by]
-    qs = filtered_opportunities(user, f, date_field="closed_at").filter(state__in=[StageKind.WON, StageKind.LOST])
+    parts = [qs.filter(state__in=[StageKind.WON, StageKind.LOST]) for qs in opportunity_parts(user, f, date_field="closed_at")]
     metrics = {
         "won": Count("id", filter=Q(state=StageKind.WON)),
         "lost": Count("id", filter=Q(state=StageKind.LOST)),
         "won_amount": Sum("amount", filter=Q(state=StageKind.WON)),
     }
-    grouped = list(qs.order_by().values(column).annotate(**metrics).order_by("-won", column))
-    total = qs.aggregate(**metrics)
-    labels = labels_for(group_by, [r[column] for r in grouped])
+    grouped = summed(parts, (column,), metrics)
+    labels = labels_for(group_by, [key[0] for key in grouped])
     rows = [{
-        "key": r[column], "label": labels.get(r[column]) or _("(none)"), "won": r["won"], "lost": r["lost"],
-        "won_amount": money(r["won_amount"]), "win_rate": rate(r["won"], r["won"] + r["lost"]),
-    } for r in grouped]
-    won, lost = total["won"] or 0, total["lost"] or 0
+        "key": key[0], "label": labels.get(key[0]) or _("(none)"), "won": r["won"] or 0, "lost": r["lost"] or 0,
+        "won_amount": money(r["won_amount"]), "win_rate": rate(r["won"] or 0, (r["won"] or 0) + (r["lost"] or 0)),
+    } for key, r in grouped.items()]
+    rows.sort(key=lambda r: (-r["won"], -r["lost"], r["key"] is None, r["key"] or 0))
+    won, lost = sum(r["won"] for r in rows), sum(r["lost"] for r in rows)
+    total = {"won_amount": sum((r["won_amount"] for r in rows), ZERO)}
     return {
         "group_by": group_by,
         "rows": rows,
@@ -316,12 +351,11 @@ def forecast(user, f: ReportFilters) -> dict:
     """Open deals by expected-close month or by forecast category: count, amount, amount × probability.
     By category, the deals won in the period appear as "closed"."""
     group_by = f.group_by if f.group_by in ("month", "category") else "month"
-    qs = filtered_opportunities(user, f, date_field="expected_close").filter(state=StageKind.OPEN)
+    parts = [qs.filter(state=StageKind.OPEN) for qs in opportunity_parts(user, f, date_field="expected_close")]
     metrics = {"count": Count("id"), "amount_sum": Sum("amount"), "weighted": Sum(weighted_expr())}
     rows = []
     if group_by == "month":
-        for r in qs.order_by().annotate(month=TruncMonth("expected_close")).values("month").annotate(**metrics).order_by("month"):
-            month = r["month"]
+        for (month,), r in summed(parts, ("month",), metrics, annotate={"month": TruncMonth("expected_close")}).items():
             if isinstance(month, datetime.datetime):
                 month = month.date()
             rows.append({
@@ -330,13 +364,12 @@ def forecast(user, f: ReportFilters) -> dict:
             })
         rows.sort(key=lambda r: (r["key"] == "", r["key"]))
     else:
-        grouped = {r["stage__forecast_category"]: r for r in qs.order_by().values("stage__forecast_category").annotate(**metrics)}
-        won = filtered_opportunities(user, f, date_field="closed_at").filter(state=StageKind.WON).aggregate(
-            count=Count("id"), amount=Sum("amount")
-        )
+        grouped = {key[0]: r for key, r in summed(parts, ("stage__forecast_category",), metrics).items()}
+        won_parts = [qs.filter(state=StageKind.WON) for qs in opportunity_parts(user, f, date_field="closed_at")]
+        won = summed(won_parts, (), {"count": Count("id"), "amount": Sum("amount")})[()]
         for key, label in ForecastCategory.choices:
             r = grouped.get(key, {})
-            count, amount, weighted = r.get("count", 0), r.get("amount_sum"), r.get("weighted")
+            count, amount, weighted = r.get("count") or 0, r.get("amount_sum"), r.get("weighted")
             if key == ForecastCategory.CLOSED:
                 count += won["count"] or 0
                 amount = (amount or ZERO) + (won["amount"] or ZERO)
@@ -354,17 +387,22 @@ def forecast(user, f: ReportFilters) -> dict:
 
 
 # -- stalled deals -------------------------------------------------------------------------------------
-def stalled_queryset(user, f: ReportFilters, now: datetime.datetime | None = None):
-    """Open deals longer in their stage than the stage's time limit, longest first."""
-    now = now or timezone.now()
+def stalled_q(f: ReportFilters, now: datetime.datetime) -> Q | None:
+    """Per stage with a time limit: in that stage since before now − limit (None: no stage has a limit)."""
     limits = Stage.objects.filter(kind=StageKind.OPEN, time_limit_days__isnull=False)
     if f.pipeline:
         limits = limits.filter(pipeline=f.pipeline)
     q = Q()
     for stage_id, limit in limits.values_list("id", "time_limit_days"):
         q |= Q(stage_id=stage_id, stage_entered_at__lt=now - datetime.timedelta(days=limit))
+    return q or None
+
+
+def stalled_queryset(user, f: ReportFilters, now: datetime.datetime | None = None):
+    """Open deals longer in their stage than the stage's time limit, longest first."""
+    q = stalled_q(f, now or timezone.now())
     qs = filtered_opportunities(user, f).filter(state=StageKind.OPEN)
-    if not q:
+    if q is None:
         return qs.none()
     return qs.filter(q).order_by("stage_entered_at", "id")
 
@@ -384,13 +422,15 @@ def stalled(user, f: ReportFilters, *, page_size: int = STALLED_PAGE_SIZE) -> di
             "days_over": round(in_stage - (o.stage.time_limit_days or 0), 1),
             "stage_entered_at": o.stage_entered_at,
         })
-    by_stage = (
-        stalled_queryset(user, f, now).order_by().values("stage_id", "stage__name", "stage__order")
-        .annotate(count=Count("id"), amount_sum=Sum("amount")).order_by("stage__order", "stage_id")
-    )
+    q = stalled_q(f, now)
+    grouped = {}
+    if q is not None:
+        parts = [qs.filter(q, state=StageKind.OPEN) for qs in opportunity_parts(user, f)]
+        grouped = summed(parts, ("stage_id",), {"count": Count("id"), "amount_sum": Sum("amount")})
+    stages = Stage.objects.filter(pk__in=[key[0] for key in grouped]).order_by("pipeline__order", "pipeline_id", "order", "id")
     return {
-        "by_stage": [{"stage_id": r["stage_id"], "stage": r["stage__name"], "count": r["count"], "amount": money(r["amount_sum"])}
-                     for r in by_stage],
+        "by_stage": [{"stage_id": st.pk, "stage": st.name, "count": grouped[(st.pk,)]["count"],
+                      "amount": money(grouped[(st.pk,)]["amount_sum"])} for st in stages],
         "count": paginator.count, "count_capped": getattr(paginator, "capped", False),
         "page": page.number, "page_size": page_size, "has_next": page.has_more, "results": results,
     }
@@ -407,8 +447,9 @@ def _has_url() -> bool:
 # -- loss reasons --------------------------------------------------------------------------------------
 def loss_reasons(user, f: ReportFilters) -> dict:
     """Lost deals in the period by reason, the reasons grouped under their parent (two levels)."""
-    qs = filtered_opportunities(user, f, date_field="closed_at").filter(state=StageKind.LOST)
-    grouped = list(qs.order_by().values("loss_reason_id").annotate(count=Count("id"), amount_sum=Sum("amount")))
+    parts = [qs.filter(state=StageKind.LOST) for qs in opportunity_parts(user, f, date_field="closed_at")]
+    grouped = [{"loss_reason_id": key[0], **r}
+               for key, r in summed(parts, ("loss_reason_id",), {"count": Count("id"), "amount_sum": Sum("amount")}).items()]
     reasons = {r.pk: r for r in LossReason.objects.filter(pk__in=[g["loss_reason_id"] for g in grouped if g["loss_reason_id"]])}
     parents = {r.pk: r for r in LossReason.objects.filter(pk__in={r.parent_id for r in reasons.values() if r.parent_id})}
     tops: dict = {}
@@ -442,26 +483,26 @@ def sop_compliance(user, f: ReportFilters) -> dict:
     """Per rep, team or month: the share of stage moves made with every required checklist item done, and the
     average days over the stage's time limit (moves within the limit count as 0)."""
     group_by = f.group_by if f.group_by in SOP_GROUPS else "rep"
-    qs = filtered_stage_changes(user, f).filter(from_stage__isnull=False)
+    parts = [qs.filter(from_stage__isnull=False) for qs in stage_change_parts(user, f)]
     metrics = {
-        "moves": Count("id"),
-        "complete": Count("id", filter=Q(checklist_complete=True)),
-        "over_limit": Count("id", filter=Q(days_over_limit__gt=0)),
-        "avg_over": Coalesce(Avg("days_over_limit"), Value(0.0)),
+        "moves": Count("*"),
+        "complete": Count("to_stage_id", filter=Q(checklist_complete=True)),
+        "over_limit": Count("to_stage_id", filter=Q(days_over_limit__gt=0)),
+        "days_over": Sum("days_over_limit"),
     }
     if group_by == "month":
-        grouped = list(qs.order_by().annotate(month=TruncMonth("changed_at")).values("month").annotate(**metrics).order_by("month"))
+        grouped = summed(parts, ("month",), metrics, annotate={"month": TruncMonth("changed_at")})
         rows = []
-        for r in grouped:
-            month = r["month"]
+        for (month,), r in sorted(grouped.items(), key=lambda item: item[0][0]):
             label = timezone.localtime(month).strftime("%Y-%m") if isinstance(month, datetime.datetime) else str(month)[:7]
             rows.append(_sop_row(label, label, r))
     else:
         column = SOP_GROUPS[group_by]
-        grouped = list(qs.order_by().values(column).annotate(**metrics).order_by("-moves", column))
-        labels = labels_for(group_by, [r[column] for r in grouped])
-        rows = [_sop_row(r[column], labels.get(r[column]) or _("(none)"), r) for r in grouped]
-    total = qs.aggregate(**metrics)
+        grouped = summed(parts, (column,), metrics)
+        labels = labels_for(group_by, [key[0] for key in grouped])
+        rows = [_sop_row(key[0], labels.get(key[0]) or _("(none)"), r) for key, r in grouped.items()]
+        rows.sort(key=lambda r: (-r["moves"], r["key"] is None, r["key"] or 0))
+    total = {name: sum(r[name] or 0 for r in grouped.values()) for name in metrics}
     return {"group_by": group_by, "rows": rows, "total": _sop_row(None, _("Total"), total)}
 
 
@@ -470,7 +511,7 @@ def _sop_row(key, label, r) -> dict:
     return {
         "key": key, "label": str(label), "moves": moves, "complete": r["complete"] or 0,
         "compliance_rate": rate(r["complete"] or 0, moves), "over_limit_moves": r["over_limit"] or 0,
-        "avg_days_over_limit": round(float(r["avg_over"] or 0), 2),
+        "avg_days_over_limit": round(float(r["days_over"] or 0) / moves, 2) if moves else 0.0,
     }
 
 
