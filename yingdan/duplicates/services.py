@@ -412,7 +412,7 @@ def _describe(hit: dict) -> str:
     return _("A %(object)s with the same %(fields)s is held by %(owner)s (%(department)s).") % params
 
 
-def _record_data(obj) -> dict:
+def record_data(obj) -> dict:
     data = {}
     for f in obj._meta.concrete_fields:
         data[f.attname] = getattr(obj, f.attname)
@@ -439,7 +439,7 @@ def make_save_check(object_type: str):
             return
         if obj.pk is not None and not (changed_fields(obj) & _watched_sources(object_type, rules)):
             return  # an edit that leaves every checked field alone is not re-checked
-        matches = find_matches(object_type, _record_data(obj), exclude_pk=obj.pk, limit=5, entry_point=entry_point, rules=rules)
+        matches = find_matches(object_type, record_data(obj), exclude_pk=obj.pk, limit=5, entry_point=entry_point, rules=rules)
         if not matches:
             return
         hits = public_matches(actor, matches)

@@ -9,7 +9,6 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views import View
 
 from yingdan.core.choices import Action
@@ -92,7 +91,7 @@ class FindDuplicatesView(LoginRequiredMixin, View):
 
     def get(self, request, object_type, pk):
         obj = _record(request, object_type, pk)
-        matches = services.find_matches(object_type, services._record_data(obj), exclude_pk=obj.pk, limit=20)
+        matches = services.find_matches(object_type, services.record_data(obj), exclude_pk=obj.pk, limit=20)
         hits = services.public_matches(request.user, matches)
         perms = get_permissions(request.user)
         module = services.MODULES[object_type]
@@ -246,8 +245,3 @@ class TransferRequestDetailView(LoginRequiredMixin, View):
             messages.error(request, " ".join(exc.messages))
         return HttpResponseRedirect(reverse("duplicates:transfer_detail", args=[pk]))
 
-
-RULE_HELP = gettext_lazy(
-    "Fields within a rule must all match (AND); any active rule matching is a duplicate (OR). "
-    "Warn lets the user save anyway after confirming (API: resend with confirm_duplicates); block refuses."
-)
