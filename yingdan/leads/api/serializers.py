@@ -10,7 +10,7 @@ from yingdan.core.api.serializers import BaseModelSerializer, CustomFieldsSerial
 from yingdan.org.models import Department
 
 from .. import services
-from ..models import Lead
+from ..models import AssignmentRule, Lead
 
 
 class LeadSerializer(CustomFieldsSerializerMixin, BaseModelSerializer):
@@ -85,3 +85,27 @@ class LeadConvertSerializer(serializers.Serializer):
     )
     create_contact = serializers.BooleanField(required=False, default=True)
     confirm_duplicates = serializers.BooleanField(required=False, default=False)
+
+
+class AssignmentRuleSerializer(BaseModelSerializer):
+    class Meta:
+        model = AssignmentRule
+        fields = ["id", "url", "display", "department", "method", "load_basis", "members", "last_assigned", "created_at", "updated_at"]
+        read_only_fields = ["last_assigned", "created_at", "updated_at"]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        team = attrs.get("department") or getattr(self.instance, "department", None)
+        members = attrs.get("members")
+        if team is not None and members:
+            tree = set(team.descendant_ids(include_self=True))
+            outside = [m.pk for m in members if m.department_id not in tree]
+            if outside:
+                raise serializers.ValidationError({"members": [f"Not in this team: {outside}"]})
+        return attrs
+
+    def save_instance(self, instance, *, m2m, custom_fields):
+        return services.save_assignment_rule(self.actor, instance, members=m2m.get("members"))
+
+    def delete_instance(self, instance):
+        services.delete_assignment_rule(self.actor, instance)

@@ -13,9 +13,9 @@ from yingdan.core.text import normalize
 from yingdan.customers.models import Customer
 
 from .. import services
-from ..models import Lead
+from ..models import AssignmentRule, Lead
 from .filtersets import LeadFilterSet
-from .serializers import LeadConvertSerializer, LeadSerializer
+from .serializers import AssignmentRuleSerializer, LeadConvertSerializer, LeadSerializer
 
 
 class AlreadyConverted(exceptions.APIException):
@@ -77,3 +77,15 @@ class LeadViewSet(BaseModelViewSet):
             "customer": {"id": customer.pk, "display": str(customer)},
             "contact": {"id": contact.pk, "display": str(contact)} if contact else None,
         })
+
+
+class AssignmentRuleViewSet(BaseModelViewSet):
+    """Fair-assignment rules per team (settings: view to read, edit to write)."""
+
+    queryset = AssignmentRule.objects.all()
+    serializer_class = AssignmentRuleSerializer
+    permission_module = "settings"
+    action_permissions = {"create": "edit", "update": "edit", "partial_update": "edit", "destroy": "edit"}
+    select_related_fields = ("department", "last_assigned")
+    prefetch_related_fields = ("members",)
+    ordering_fields = ("id",)

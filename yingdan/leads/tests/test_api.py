@@ -123,3 +123,39 @@ def test_convert_bad_values_write_nothing():
     assert not Customer.objects.exists() and not Contact.objects.exists()
     lead.refresh_from_db()
     assert lead.converted_at is None
+
+
+class TestAssignmentRuleAPI(APIViewTestCase):
+    model = AssignmentRule
+    basename = "assignmentrule"
+    module = "settings"
+    scope = "all"
+    extra_permissions = {"users": {"actions": ["view"], "scope": "all"}, "departments": {"actions": ["view"], "scope": "all"}}
+
+    def setup_env(self, env):
+        env.d3 = factories.make_department("新组")
+
+    def make_visible(self, env):
+        return services.save_assignment_rule(env.admin, AssignmentRule(department=env.d1, method="round_robin"))
+
+    def make_hidden(self, env):
+        return None
+
+    def create_payload(self, env):
+        return {"department": env.d3.pk, "method": "least_load", "load_basis": "both", "members": []}
+
+    def update_payload(self, env):
+        return {"method": "least_load", "members": [env.user.pk]}
+
+    def invalid_payloads(self, env):
+        return [
+            ({"department": env.d2.pk, "method": "lottery"}, "method"),
+            ({"department": env.d2.pk, "members": [env.other.pk, env.user.pk]}, "members"),
+            ({"department": env.d1.pk}, "department"),  # one rule per team
+        ]
+
+    def test_delete(self, env):
+        client = api_client(self.writer(env))
+        victim = services.save_assignment_rule(env.admin, AssignmentRule(department=env.d2))
+        assert client.delete(self.detail_url(victim)).status_code == 204
+        assert not AssignmentRule.objects.filter(pk=victim.pk).exists()
