@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from yingdan.core.api.fields import NestedRelatedField
@@ -47,9 +48,9 @@ class LeadSerializer(CustomFieldsSerializerMixin, BaseModelSerializer):
         attrs = super().validate(attrs)
         if attrs.get("assign_to_department") is not None:
             if self.instance is not None:
-                raise serializers.ValidationError({"assign_to_department": ["Only new leads are assigned to a team."]})
+                raise serializers.ValidationError({"assign_to_department": [_("Only new leads are assigned to a team; change the owner instead.")]})
             if attrs.get("owner") is not None:
-                raise serializers.ValidationError({"assign_to_department": ["Give either an owner or a team, not both."]})
+                raise serializers.ValidationError({"assign_to_department": [_("Choose either an owner or a team to assign within, not both.")]})
         return attrs
 
     def create(self, validated_data):
@@ -101,7 +102,8 @@ class AssignmentRuleSerializer(BaseModelSerializer):
             tree = set(team.descendant_ids(include_self=True))
             outside = [m.pk for m in members if m.department_id not in tree]
             if outside:
-                raise serializers.ValidationError({"members": [f"Not in this team: {outside}"]})
+                names = "、".join(str(m) for m in members if m.pk in outside)
+                raise serializers.ValidationError({"members": [_("Not in this team: %(names)s") % {"names": names}]})
         return attrs
 
     def save_instance(self, instance, *, m2m, custom_fields):
