@@ -61,8 +61,8 @@ MODULES = {"customer": "customers", "contact": "contacts", "lead": "leads"}
 GRAM_KIND = {"customer": 1}  # search-app gram kinds indexing the *company* name (lead grams index the person)
 GRAM_BOUND = 800  # a bigram with more rows than this is too common to drive candidates
 CANDIDATE_BUDGET = 2400  # gram rows read per check, at most
-SCORED = 200  # gram candidates scored with rapidfuzz, at most
-PREFIX_SCAN = 600  # keys sharing the first character read when a needed bigram is too common
+SCORED = 100  # gram candidates scored with rapidfuzz, at most (those sharing the most bigrams)
+PREFIX_SCAN = 300  # keys sharing the first two characters, for objects without a bigram index
 EXACT_FETCH = 50
 
 
@@ -190,8 +190,9 @@ def _fuzzy_candidates(target_type: str, key: str, threshold: int, enough: int = 
     - the bigram table: every true match contains at least `s` of the key's bigrams, so it contains one of
       the (n-1) - s + 1 rarest ones; those are read (each up to GRAM_BOUND rows) and candidates are ranked by
       how many of them they share;
-    - when a needed bigram is too common to read (a typo in the distinctive part leaves only generic ones
-      such as 云计/计算), the keys sharing the first character, read in key order from the dedupe_name index.
+      (a bigram too common to read is skipped: a typo in the distinctive part of a name that leaves only
+      generic bigrams such as 云计/计算 is not found — the price of a bounded check at a million rows);
+    - for objects without a bigram index on the company name (leads), the keys sharing the first two characters.
     Each candidate is scored with rapidfuzz's ratio (an indel similarity, 0-100)."""
     model = MODELS[target_type]
     found: dict[int, float] = {}
@@ -200,7 +201,6 @@ def _fuzzy_candidates(target_type: str, key: str, threshold: int, enough: int = 
     if threshold >= 100 or len(key) < 2 or (enough and len(found) >= enough):
         return found
     candidates: list[tuple[int, str]] = []
-    incomplete = True
     kind = GRAM_KIND.get(target_type)
     if kind is not None:
         # A bigram no record has cannot be shared: the pigeonhole runs over the others.
@@ -211,16 +211,15 @@ def _fuzzy_candidates(target_type: str, key: str, threshold: int, enough: int = 
             if n <= min(GRAM_BOUND, budget):
                 chosen.append(g)
                 budget -= n
-        incomplete = len(chosen) < len(needed)
         counter: Counter = Counter(_gram_objects(kind, chosen))
         ids = [pk for pk, _c in counter.most_common(SCORED) if pk not in found]
         if ids:
             candidates += model._base_manager.filter(pk__in=ids).values_list("pk", "dedupe_name")
-    if incomplete:
-        prefix = key[0]
+    else:
+        # No bigram index on this object's company name (leads): keys sharing the first two characters.
         candidates += (
-            model._base_manager.filter(dedupe_name__gte=prefix, dedupe_name__lt=prefix + TOP)
-            .order_by("dedupe_name").values_list("pk", "dedupe_name")[:PREFIX_SCAN]
+            model._base_manager.filter(dedupe_name__gte=key[:2], dedupe_name__lt=key[:2] + TOP)
+            .order_by().values_list("pk", "dedupe_name")[:PREFIX_SCAN]
         )
     for pk, other in candidates:
         if pk in found or not other:
