@@ -61,6 +61,18 @@ class DuplicateRuleForm(forms.ModelForm):
                     self.add_error(None, messages)
         return cleaned
 
+    def add_error(self, field, error):
+        # The model's clean() names `conditions`, which the form shows as one select per field.
+        if isinstance(error, ValidationError) and hasattr(error, "error_dict") and "conditions" in error.error_dict:
+            errors = dict(error.error_dict)
+            messages = errors.pop("conditions")
+            if errors:
+                super().add_error(field, ValidationError(errors))
+            if not any(str(m.message) in self.non_field_errors() for m in messages):
+                super().add_error(None, messages)
+            return
+        super().add_error(field, error)
+
     @staticmethod
     def pairs_help() -> list[tuple[str, str, list[str]]]:
         labels = dict(MatchField.choices)

@@ -455,3 +455,24 @@ def test_transfer_pages_and_list(org):
     response = web.post(req.get_absolute_url(), {"decision": "cancel"})
     req.refresh_from_db()
     assert req.status == TransferStatus.CANCELLED
+
+
+def test_dedupe_reindex_command(org):
+    from django.core.management import call_command
+
+    c = make_customer(org["rep"], name="北京银行股份有限公司")
+    Customer.objects.filter(pk=c.pk).update(dedupe_name="银行")  # a key from an older company_key
+    call_command("dedupe_reindex", stdout=open("/dev/null", "w"))
+    assert Customer.objects.get(pk=c.pk).dedupe_name == company_key("北京银行股份有限公司") == "北京银行"
+
+
+def test_rule_form_refuses_bad_combination(org):
+    web = _client(org["admin"])
+    response = web.post("/duplicates/rules/add/", {"name": "x", "object_type": "contact", "target_type": "contact",
+                                                   "f_credit_code": "exact", "threshold": "80", "form_action": "warn",
+                                                   "api_action": "warn", "import_action": "warn", "order": 1})
+    assert response.status_code == 400 and not DuplicateRule.objects.filter(name="x").exists()
+    response = web.post("/duplicates/rules/add/", {"name": "y", "object_type": "customer", "target_type": "customer",
+                                                   "threshold": "80", "form_action": "warn", "api_action": "warn",
+                                                   "import_action": "warn", "order": 1})
+    assert response.status_code == 400  # no field chosen
