@@ -142,9 +142,10 @@ def duration_chart(data):
 def win_rate_chart(data):
     rows = data["rows"][:30]
     return bars([r["label"] for r in rows], [
-        {"name": str(_("Won")), "type": "bar", "stack": "deals", "data": [r["won"] for r in rows]},
-        {"name": str(_("Lost")), "type": "bar", "stack": "deals", "data": [r["lost"] for r in rows]},
-        {"name": str(_("Win rate")), "type": "line", "yAxisIndex": 1, "unit": "%", "data": [r["win_rate"] for r in rows]},
+        {"name": str(_("Won")), "type": "bar", "stack": "deals", "color": "#16a34a", "data": [r["won"] for r in rows]},
+        {"name": str(_("Lost")), "type": "bar", "stack": "deals", "color": "#dc2626", "data": [r["lost"] for r in rows]},
+        {"name": str(_("Win rate")), "type": "line", "yAxisIndex": 1, "unit": "%", "color": "#2563eb",
+         "data": [r["win_rate"] for r in rows]},
     ], percent_axis=True)
 
 

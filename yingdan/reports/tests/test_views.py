@@ -88,9 +88,12 @@ def test_stalled_page_paginates(world):
     assert r.status_code == 200 and r.context["data"]["count"] == 2
 
 
-def test_csv_export_has_bom_and_scoped_rows(world):
+def test_csv_export_has_bom_and_scoped_rows(world, caplog):
     c = client_for(world.manager)  # managers may export
-    r = c.get(reverse("reports:export", args=["win-rate"]), {"period": "all", "group_by": "rep"})
+    with caplog.at_level("INFO", logger="yingdan.audit"):
+        r = c.get(reverse("reports:export", args=["win-rate"]), {"period": "all", "group_by": "rep"})
+    exported = [rec for rec in caplog.records if rec.getMessage() == "report exported"]
+    assert exported and exported[0].actor == world.manager.pk and exported[0].report == "win-rate"
     assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
     assert r.content.startswith(b"\xef\xbb\xbf")
     text = r.content.decode("utf-8-sig")

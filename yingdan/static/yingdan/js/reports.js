@@ -52,8 +52,9 @@
       series: spec.series.map(function (s) {
         return {
           name: s.name, type: s.type || "bar", data: s.data, stack: s.stack, yAxisIndex: s.yAxisIndex || 0,
-          smooth: s.type === "line", barMaxWidth: 42,
-          label: { show: s.type !== "line" && spec.categories.length <= 12, position: "top" },
+          smooth: s.type === "line", barMaxWidth: 42, itemStyle: s.color ? { color: s.color } : undefined,
+          lineStyle: s.color && s.type === "line" ? { color: s.color } : undefined,
+          label: { show: s.type !== "line" && !s.stack && spec.categories.length <= 12, position: "top" },
           tooltip: s.unit ? { valueFormatter: function (v) { return v == null ? "—" : v + s.unit; } } : undefined,
         };
       }),
