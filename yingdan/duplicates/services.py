@@ -59,9 +59,9 @@ from .models import (
 MODELS = {"customer": Customer, "contact": Contact, "lead": Lead}
 MODULES = {"customer": "customers", "contact": "contacts", "lead": "leads"}
 GRAM_KIND = {"customer": 1}  # search-app gram kinds indexing the *company* name (lead grams index the person)
-GRAM_BOUND = 800  # a bigram with more rows than this is too common to drive candidates
-CANDIDATE_BUDGET = 2400  # gram rows read per check, at most
-SCORED = 100  # gram candidates scored with rapidfuzz, at most (those sharing the most bigrams)
+GRAM_BOUND = 600  # a bigram with more rows than this is too common to drive candidates
+CANDIDATE_BUDGET = 1800  # gram rows read per check, at most
+SCORED = 60  # gram candidates scored with rapidfuzz, at most (those sharing the most bigrams)
 PREFIX_SCAN = 300  # keys sharing the first two characters, for objects without a bigram index
 EXACT_FETCH = 50
 
@@ -251,8 +251,9 @@ def _rule_hits(rule: DuplicateRule, object_type: str, values: dict, exclude_pk, 
         qs = qs.exclude(pk=exclude_pk)
     keys = [c["field"] for c in conditions]
     if fuzzy is not None:
-        # Alone, a fuzzy rule can stop at `limit` exact-key hits (they outrank any fuzzy one).
-        enough = limit + 1 if len(conditions) == 1 else 0
+        # Alone, a fuzzy rule stops at exact-key hits: they outrank any near miss, and the check's answer
+        # (warn/block, who holds it) is the same; near misses are looked for when no record has the same key.
+        enough = 1 if len(conditions) == 1 else 0
         scores = _fuzzy_candidates(rule.target_type, values[fuzzy["field"]], int(fuzzy.get("threshold", DEFAULT_THRESHOLD)), enough)
         if exclude_pk and rule.target_type == object_type:
             scores.pop(exclude_pk, None)
