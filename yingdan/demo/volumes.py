@@ -585,10 +585,15 @@ def _mark_won_customers(wins: dict[int, float], log) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         if won and other:
             cursor.execute(f'UPDATE "{table}" SET status_id = %s WHERE status_id = %s', [other, won])
-        if won:
-            cursor.executemany(f'UPDATE "{table}" SET last_won_at = %s, status_id = %s WHERE id = %s',
-                               [(db_datetime(t), won, cid) for cid, t in wins.items()])
+        status = "status_id = %s, " if won else ""
+        if connection.vendor == "postgresql":  # one UPDATE ... FROM a COPY-filled temporary table, not 100k+ statements
+            cursor.execute("CREATE TEMPORARY TABLE yd_wins (id bigint PRIMARY KEY, at timestamptz) ON COMMIT DROP")
+            with cursor.cursor.copy("COPY yd_wins (id, at) FROM STDIN") as copy:
+                for cid, t in sorted(wins.items()):
+                    copy.write_row((cid, db_datetime(t)))
+            cursor.execute(f'UPDATE "{table}" c SET {status}last_won_at = w.at FROM yd_wins w WHERE c.id = w.id',
+                           [won] if won else [])
         else:
-            cursor.executemany(f'UPDATE "{table}" SET last_won_at = %s WHERE id = %s',
-                               [(db_datetime(t), cid) for cid, t in wins.items()])
+            cursor.executemany(f'UPDATE "{table}" SET {status}last_won_at = %s WHERE id = %s',
+                               [((won,) if won else ()) + (db_datetime(t), cid) for cid, t in wins.items()])
     log(f"  {len(wins):,} customers marked won")
