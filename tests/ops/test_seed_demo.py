@@ -141,6 +141,7 @@ def test_demo_sales_activity(seeded):
     assert {o.state for o in opps} == {"open", "won", "lost"}
     for o in opps:
         assert o.state == o.stage.kind and o.stage.pipeline_id == o.pipeline_id
+        assert o.customer.owner_since <= o.created_at <= o.updated_at
         history = list(StageChange.objects.filter(opportunity=o).order_by("changed_at", "id"))
         assert history[0].from_stage_id is None and history[-1].to_stage_id == o.stage_id
         assert all(a.to_stage_id == b.from_stage_id for a, b in zip(history, history[1:], strict=False))

@@ -12,6 +12,7 @@ Bulk inserts (no change log for seed data); dates relative to today, so the demo
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import random
 from decimal import Decimal
@@ -373,7 +374,8 @@ class DemoActivity:
         competitors = ensure_competitors()
         reasons = list(LossReason.objects.filter(is_active=True, parent__isnull=False)) or list(LossReason.objects.filter(is_active=True))
         sources = list(Lookup.objects.filter(kind="opportunity_source", is_active=True))
-        customers = list(self.customers.filter(owner__isnull=False).select_related("owner").order_by("id"))
+        customers = list(self.customers.filter(owner__isnull=False).select_related("owner").order_by("owner_since", "id"))
+        since = [c.owner_since or c.created_at for c in customers]
         contacts: dict[int, list[int]] = {}
         for cid, contact_id in Contact.objects.filter(customer__in=customers).values_list("customer_id", "id"):
             contacts.setdefault(cid, []).append(contact_id)
@@ -386,7 +388,6 @@ class DemoActivity:
             if rng.random() < 0.15 and sum(1 for s in path if s.kind == "open") >= 2:
                 at = 1 + rng.randrange(sum(1 for s in path if s.kind == "open") - 1)
                 path[at + 1 : at + 1] = [path[at - 1], path[at]]
-            c = rng.choice(customers)
             limits = [pipe.limit.get(s.pk) or 20 for s in path]
             end = self.now - datetime.timedelta(days=rng.expovariate(1 / (0.7 * limits[-1]))) if outcome == "open" \
                 else self.now - datetime.timedelta(days=rng.uniform(1, 330))
@@ -394,6 +395,9 @@ class DemoActivity:
             for lim in reversed(limits[:-1]):
                 times.append(times[-1] - datetime.timedelta(days=max(0.2, rng.expovariate(1 / (0.6 * lim)))))
             times.reverse()
+            # A customer that existed (and was owned by the same rep) when the deal started.
+            older = bisect.bisect_left(since, times[0])
+            c = customers[rng.randrange(older)] if older else customers[0]
             stage = path[-1]
             closed = outcome != "open"
             amount = Decimal(max(20_000, min(8_000_000, round(rng.lognormvariate(12.4, 0.9), -3)))).quantize(Decimal("0.01"))
