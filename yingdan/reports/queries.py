@@ -252,7 +252,7 @@ def funnel(user, f: ReportFilters) -> dict:
 
 # -- stage-to-stage conversion -------------------------------------------------------------------------
 def conversion(user, f: ReportFilters) -> dict:
-    """For the deals that moved in the period: how many reached each open stage (entered it or a later one;
+    """For the deals that moved forward in the period: how many reached each open stage (entered it or a later one;
     a won deal reached every stage, a lost deal only those before it was lost) and the share of those that
     went on to the next stage."""
     stages = pipeline_stages(f.pipeline)
@@ -267,8 +267,10 @@ def conversion(user, f: ReportFilters) -> dict:
         whens.append(When(to_stage_id__in=won_ids, then=Value(won_rank)))
     aggregates = {f"r{i}": Count("opportunity_id", filter=Q(reached__gte=i)) for i in range(1, won_rank + 1)}
     totals = dict.fromkeys(["deals", *aggregates], 0)
+    ranked = [s.pk for s in open_stages] + won_ids
     for qs in stage_change_parts(user, f):
-        per_deal = qs.order_by().values("opportunity_id").annotate(
+        # Only moves into a ranked stage can raise a deal's furthest stage (moves into "lost" cannot).
+        per_deal = qs.filter(to_stage_id__in=ranked).order_by().values("opportunity_id").annotate(
             reached=Max(Case(*whens, default=Value(None), output_field=IntegerField()))
         )
         for name, value in per_deal.aggregate(deals=Count("opportunity_id"), **aggregates).items():
@@ -499,7 +501,27 @@ def sop_compliance(user, f: ReportFilters) -> dict:
         "over_limit": Count("to_stage_id", filter=Q(days_over_limit__gt=0)),
         "days_over": Sum("days_over_limit"),
     }
-    if group_by == "month":
+    months = period_months(f)
+    if group_by == "month" and months:
+        # One pass with a conditional aggregate per month (SQLite evaluates TruncMonth in Python, row by row).
+        monthly = {}
+        for i, (start, end) in enumerate(months):
+            in_month = Q(changed_at__gte=start, changed_at__lt=end)
+            monthly |= {
+                f"m{i}_moves": Count("to_stage_id", filter=in_month),
+                f"m{i}_complete": Count("to_stage_id", filter=in_month & Q(checklist_complete=True)),
+                f"m{i}_over_limit": Count("to_stage_id", filter=in_month & Q(days_over_limit__gt=0)),
+                f"m{i}_days_over": Sum("days_over_limit", filter=in_month),
+            }
+        row = summed(parts, (), monthly)[()]
+        grouped, rows = {}, []
+        for i, (start, _end) in enumerate(months):
+            r = {name: row[f"m{i}_{name}"] for name in metrics}
+            if r["moves"]:
+                label = start.strftime("%Y-%m")
+                grouped[(label,)] = r
+                rows.append(_sop_row(label, label, r))
+    elif group_by == "month":
         grouped = summed(parts, ("month",), metrics, annotate={"month": TruncMonth("changed_at")})
         rows = []
         for (month,), r in sorted(grouped.items(), key=lambda item: item[0][0]):
@@ -513,6 +535,25 @@ def sop_compliance(user, f: ReportFilters) -> dict:
         rows.sort(key=lambda r: (-r["moves"], r["key"] is None, r["key"] or 0))
     total = {name: sum(r[name] or 0 for r in grouped.values()) for name in metrics}
     return {"group_by": group_by, "rows": rows, "total": _sop_row(None, _("Total"), total)}
+
+
+def period_months(f: ReportFilters, limit: int = 36) -> list[tuple[datetime.datetime, datetime.datetime]]:
+    """[start, end) of each calendar month (local time) the period touches; [] for open or very long periods."""
+    if not (f.date_from and f.date_to):
+        return []
+    tz = timezone.get_current_timezone()
+    year, month = f.date_from.year, f.date_from.month
+    out = []
+    while (year, month) <= (f.date_to.year, f.date_to.month):
+        nxt = (year + month // 12, month % 12 + 1)
+        out.append((datetime.datetime(year, month, 1, tzinfo=tz), datetime.datetime(nxt[0], nxt[1], 1, tzinfo=tz)))
+        year, month = nxt
+        if len(out) > limit:
+            return []
+    start, end = f.datetime_range()
+    out[0] = (max(out[0][0], start), out[0][1])
+    out[-1] = (out[-1][0], min(out[-1][1], end))
+    return out
 
 
 def _sop_row(key, label, r) -> dict:
