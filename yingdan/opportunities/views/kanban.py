@@ -108,7 +108,9 @@ class KanbanView(KanbanMixin, generic.View):
             renderer = kanban.CardRenderer()
             for column in columns:
                 column.cards_html = render_cards(column.cards, column.stage, now, renderer)
-            context.update({"form": form, "columns": columns, "stages": stages, "closed_days": kanban.CLOSED_DAYS,
+            context.update({"form": form, "columns": columns,
+                            "owner_choices": list(get_user_model().objects.filter(is_active=True).order_by("name").values_list("pk", "name")),
+                            "department_choices": list(Department.objects.order_by("path").values_list("pk", "name")), "stages": stages, "closed_days": kanban.CLOSED_DAYS,
                             "can_move": self.has(Action.EDIT), "can_add": self.has(Action.CREATE)})
         else:
             context["form"] = KanbanFilterForm()
