@@ -94,8 +94,7 @@ CARD = (
     '<article class="card kanban-card mb-2{stalled_class}" id="kanban-card-{pk}" data-id="{pk}" data-version="{version}" '
     'data-stage="{stage}" data-move-url="{base}{pk}/move/" data-testid="kanban-card"><div class="card-body p-2 small">'
     '<div class="d-flex align-items-start gap-1"><a class="fw-semibold text-truncate flex-grow-1" href="{base}{pk}/">{name}</a>'
-    '<button type="button" class="btn btn-sm btn-link p-0 text-muted" data-move-menu title="{move_to}" aria-label="{move_to}">'
-    '<i class="bi bi-arrow-left-right"></i></button></div>'
+    '{menu}</div>'
     '<div class="text-muted text-truncate">{customer}</div>'
     '<div class="d-flex justify-content-between"><span class="fw-semibold">{amount}</span><span class="text-muted">{close}</span></div>'
     '<div class="d-flex justify-content-between align-items-center"><span class="text-muted">{owner}</span>{stalled}</div>'
@@ -107,9 +106,11 @@ class CardRenderer:
     """Cards rendered in Python (format_html escapes every value): a board shows a few hundred of them and the
     template engine would spend most of the page's time on them."""
 
-    def __init__(self):
+    def __init__(self, movable: bool = True):
         self.base = reverse("opportunities:opportunity_list")
-        self.move_to = _("Move to")
+        self.menu = format_html(
+            '<button type="button" class="btn btn-sm btn-link p-0 text-muted" data-move-menu title="{0}" aria-label="{0}">'
+            '<i class="bi bi-arrow-left-right"></i></button>', _("Move to")) if movable else ""
         self.stalled = format_html('<span class="badge text-bg-warning" data-testid="stalled" title="{}"><i class="bi bi-hourglass-split"></i> {}</span>',
                                    _("Longer in this stage than its time limit"), _("Stalled"))
 
@@ -119,5 +120,5 @@ class CardRenderer:
             CARD, pk=card.pk, version=card.version, stage=card.stage_id, base=self.base, name=card.name,
             customer=card.customer.name if card.customer_id else "", amount=money_cn(card.amount),
             close=card.expected_close.isoformat() if card.expected_close else "", owner=card.owner.name if card.owner_id else "",
-            stalled=self.stalled if stalled else "", stalled_class=" border-warning" if stalled else "", move_to=self.move_to,
+            stalled=self.stalled if stalled else "", stalled_class=" border-warning" if stalled else "", menu=self.menu,
         )

@@ -201,6 +201,15 @@ class TestMoveAndKanban(ViewTestCases.Base):
         response = self.client.get(reverse("opportunities:kanban_summary", args=[self.opp.pipeline_id]))
         self.assertEqual(response.json()["columns"][str(stage("初步接触").pk)]["count"], 2)
 
+    def test_read_only_user_sees_board_without_move_controls(self):
+        finance = factories.make_user("finance_k", ["finance"], self.team_a)
+        self.login(finance)
+        response = self.client.get(reverse("opportunities:kanban"))
+        self.assertContains(response, f'id="kanban-card-{self.opp.pk}"')
+        self.assertNotContains(response, "data-move-menu title")
+        self.assertContains(response, 'data-can-move="0"')
+        self.assertEqual(self.move(self.opp, stage("输单")).status_code, 403)
+
     def test_kanban_queries_do_not_grow_and_columns_page(self):
         self.login(self.admin)
         with CaptureQueriesContext(connection) as few:

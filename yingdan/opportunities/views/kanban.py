@@ -105,7 +105,7 @@ class KanbanView(KanbanMixin, generic.View):
             stages = self.stages(pipeline)
             columns = kanban.build_board(queryset, stages)
             now = timezone.now()
-            renderer = kanban.CardRenderer()
+            renderer = kanban.CardRenderer(movable=self.has(Action.EDIT))
             for column in columns:
                 column.cards_html = render_cards(column.cards, column.stage, now, renderer)
             context.update({"form": form, "columns": columns,
@@ -131,7 +131,7 @@ class KanbanColumnView(KanbanMixin, generic.View):
         before = request.GET.get("before", "")
         cards, has_more = kanban.cards(queryset, stage, before_id=int(before) if before.isdigit() else None)
         return render(request, "opportunities/_kanban_cards.html", {
-            "cards_html": render_cards(cards, stage, timezone.now()), "has_more": has_more, "stage": stage, "pipeline": pipeline, "stages": self.stages(pipeline),
+            "cards_html": render_cards(cards, stage, timezone.now(), kanban.CardRenderer(movable=get_permissions(request.user).has("opportunities", Action.EDIT))), "has_more": has_more, "stage": stage, "pipeline": pipeline, "stages": self.stages(pipeline),
             "filter_query": self.filter_query(), "last_id": cards[-1].pk if cards else None,
         })
 
