@@ -503,24 +503,16 @@ def sop_compliance(user, f: ReportFilters) -> dict:
     }
     months = period_months(f)
     if group_by == "month" and months:
-        # One pass with a conditional aggregate per month (SQLite evaluates TruncMonth in Python, row by row).
-        monthly = {}
-        for i, (start, end) in enumerate(months):
-            in_month = Q(changed_at__gte=start, changed_at__lt=end)
-            monthly |= {
-                f"m{i}_moves": Count("to_stage_id", filter=in_month),
-                f"m{i}_complete": Count("to_stage_id", filter=in_month & Q(checklist_complete=True)),
-                f"m{i}_over_limit": Count("to_stage_id", filter=in_month & Q(days_over_limit__gt=0)),
-                f"m{i}_days_over": Sum("days_over_limit", filter=in_month),
-            }
-        row = summed(parts, (), monthly)[()]
-        grouped, rows = {}, []
-        for i, (start, _end) in enumerate(months):
-            r = {name: row[f"m{i}_{name}"] for name in metrics}
-            if r["moves"]:
-                label = start.strftime("%Y-%m")
-                grouped[(label,)] = r
-                rows.append(_sop_row(label, label, r))
+        # The month as a CASE over the month boundaries (SQLite would evaluate TruncMonth in Python, row by row).
+        month_idx = Case(*[When(changed_at__lt=end, then=Value(i)) for i, (_start, end) in enumerate(months)],
+                         default=Value(None), output_field=IntegerField())
+        grouped = summed(parts, ("month_idx",), metrics, annotate={"month_idx": month_idx})
+        rows = []
+        for (idx,), r in sorted(grouped.items(), key=lambda item: (item[0][0] is None, item[0][0] or 0)):
+            if idx is None or not r["moves"]:
+                continue
+            label = months[idx][0].strftime("%Y-%m")
+            rows.append(_sop_row(label, label, r))
     elif group_by == "month":
         grouped = summed(parts, ("month",), metrics, annotate={"month": TruncMonth("changed_at")})
         rows = []
