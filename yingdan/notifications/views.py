@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views import View
 
@@ -32,19 +33,25 @@ def decorate(notes):
     return notes
 
 
+def fragment(template: str, context: dict) -> HttpResponse:
+    """A partial rendered without the request: the shell's context processors (navigation, permissions)
+    would cost more than the polled fragment itself."""
+    return HttpResponse(render_to_string(template, context))
+
+
 class BadgeView(LoginRequiredMixin, View):
     """The unread count in the bell (HTMX polls it; one indexed, capped COUNT)."""
 
     def get(self, request):
         count, capped = services.unread_badge(request.user)
-        return render(request, "notifications/_badge.html", {"unread": count, "capped": capped})
+        return fragment("notifications/_badge.html", {"unread": count, "capped": capped})
 
 
 class DropdownView(LoginRequiredMixin, View):
     def get(self, request):
         notes = decorate(list(services.for_user(request.user).select_related("actor")[:DROPDOWN_SIZE]))
         count, capped = services.unread_badge(request.user)
-        return render(request, "notifications/_dropdown.html", {"notes": notes, "unread": count, "capped": capped})
+        return fragment("notifications/_dropdown.html", {"notes": notes, "unread": count, "capped": capped})
 
 
 class NotificationListView(LoginRequiredMixin, View):
