@@ -66,6 +66,9 @@ class Lead(SearchKeysMixin, PooledMixin, CustomFieldsMixin, OwnedModel):
             models.Index(fields=["id", "department", "owner"], name="lead_scope_idx"),
             models.Index(fields=["pool", "-id"], name="lead_pool_idx"),
             models.Index(fields=["owner", "next_followup_at"], name="lead_owner_next_idx"),
+            models.Index(fields=["status", "-id"], name="lead_status_idx"),
+            models.Index(fields=["department", "-id"], name="lead_dept_idx"),
+            models.Index(fields=["source", "-id"], name="lead_source_idx"),
         ]
 
     def __str__(self):
