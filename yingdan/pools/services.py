@@ -23,7 +23,6 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from yingdan.core import context
 from yingdan.core.choices import Action, ChangeAction
@@ -594,19 +593,18 @@ def recycle(now=None, *, dry_run: bool = False, pools=None, limit: int | None = 
             if dry_run:
                 report.per_pool[key] = qs.count()
                 continue
+            # One scan decides what is due; the chunks then re-check the condition row by row (FOR UPDATE)
+            # through the primary key, so a record touched meanwhile is left alone.
+            remaining = None if limit is None else max(limit - moved_total, 0)
+            due_ids = qs.order_by("pk").values_list("pk", flat=True)
+            due_ids = list(due_ids if remaining is None else due_ids[:remaining])
             moved = 0
-            last_id = 0
-            while limit is None or moved_total < limit:
-                size = RECYCLE_CHUNK if limit is None else min(RECYCLE_CHUNK, limit - moved_total)
-                ids = list(qs.filter(pk__gt=last_id).order_by("pk").values_list("pk", flat=True)[:size])
-                if not ids:
-                    break
-                last_id = ids[-1]
+            reason = _("Automatic recycling: no activity within the pool's time limit")
+            for start in range(0, len(due_ids), RECYCLE_CHUNK):
+                chunk = due_ids[start:start + RECYCLE_CHUNK]
                 with transaction.atomic():
-                    rows = list(qs.filter(pk__in=ids).select_for_update(of=("self",)).order_by("pk").values(*_row_fields(model)))
-                    n = _move_to_pools(model, rows, mapping, kind=PoolEventKind.RECYCLE,
-                                       reason=str(gettext_lazy("Automatic recycling: no activity within the pool's time limit")),
-                                       forced_pool=pool, now=now)
+                    rows = list(qs.filter(pk__in=chunk).select_for_update(of=("self",)).order_by("pk").values(*_row_fields(model)))
+                    n = _move_to_pools(model, rows, mapping, kind=PoolEventKind.RECYCLE, reason=reason, forced_pool=pool, now=now)
                 moved += n
                 moved_total += n
             report.per_pool[key] = moved
