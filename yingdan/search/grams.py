@@ -36,23 +36,33 @@ def query_grams(qn: str) -> list[str]:
     return seen
 
 
-def index_object(kind: int, object_id: int, search_name: str) -> None:
-    """Replace the grams of one object (called on save)."""
+def index_object(kind: int, object_id: int, search_name: str, previous_name: str | None = None) -> None:
+    """Replace the grams of one object (called on save).
+
+    With `previous_name` (the name before this save) the old grams are computed, not read: every statement
+    is then a primary-key seek. Without it, the current grams are read by (kind, object_id) — a scan of the
+    kind's range, which is slow at millions of rows, so the signal handlers always pass it."""
     wanted = name_grams(search_name)
     with transaction.atomic():
-        current = set(SearchGram.objects.filter(kind=kind, object_id=object_id).values_list("gram", flat=True))
+        if previous_name is not None:
+            current = name_grams(previous_name)
+        else:
+            current = set(SearchGram.objects.filter(kind=kind, object_id=object_id).values_list("gram", flat=True))
         if current == wanted:
             return
         stale = current - wanted
         if stale:
-            SearchGram.objects.filter(kind=kind, object_id=object_id, gram__in=stale).delete()
+            SearchGram.objects.filter(kind=kind, gram__in=sorted(stale), object_id=object_id).delete()
         SearchGram.objects.bulk_create(
             [SearchGram(kind=kind, gram=g, object_id=object_id) for g in sorted(wanted - current)], ignore_conflicts=True
         )
 
 
-def unindex_object(kind: int, object_id: int) -> None:
-    SearchGram.objects.filter(kind=kind, object_id=object_id).delete()
+def unindex_object(kind: int, object_id: int, search_name: str | None = None) -> None:
+    if search_name is not None:
+        SearchGram.objects.filter(kind=kind, gram__in=sorted(name_grams(search_name)), object_id=object_id).delete()
+    else:
+        SearchGram.objects.filter(kind=kind, object_id=object_id).delete()
 
 
 def gram_rows(kind: int, items: Iterable[tuple[int, str]]) -> list[tuple[int, str, int]]:
