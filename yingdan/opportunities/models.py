@@ -226,6 +226,8 @@ class Opportunity(CustomFieldsMixin, OwnedModel):
             models.Index(fields=["pipeline", "state", "expected_close"], name="opp_forecast_idx"),
             models.Index(fields=["customer", "-id"], name="opp_customer_idx"),
             models.Index(fields=["state", "closed_at"], name="opp_closed_idx"),
+            # The list sorted by amount (largest deals first) walks this instead of sorting the whole scope.
+            models.Index(fields=["amount", "id"], name="opp_amount_idx"),
         ]
 
     def __str__(self):
