@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from yingdan.core.api.urls import register as register_core
 from yingdan.customers.api.urls import register as register_customers
 from yingdan.duplicates.api.urls import register as register_duplicates
+from yingdan.exports.api import register as register_exports
 from yingdan.followups.api.urls import register as register_followups
 from yingdan.handover.api.urls import register as register_handover
 from yingdan.leads.api.urls import register as register_leads
@@ -30,6 +31,7 @@ register_duplicates(router)
 register_handover(router)
 register_opportunities(router)
 register_reports(router)
+register_exports(router)
 
 urlpatterns = [
     path("v1/", include(router.urls)),

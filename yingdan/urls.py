@@ -20,6 +20,7 @@ urlpatterns = [
     path("notifications/", include("yingdan.notifications.urls")),
     path("opportunities/", include("yingdan.opportunities.urls")),
     path("reports/", include("yingdan.reports.urls")),
+    path("exports/", include("yingdan.exports.urls")),
     path("api/", include("yingdan.api_urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

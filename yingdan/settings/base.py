@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "yingdan.handover",
     "yingdan.opportunities",
     "yingdan.reports",
+    "yingdan.exports",
 ]
 
 MIDDLEWARE = [
