@@ -28,7 +28,12 @@ class Notification(models.Model):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["recipient", "read_at", "-id"], name="notif_recipient_idx")]
+        indexes = [
+            # the bell's unread count and the unread list
+            models.Index(fields=["recipient", "read_at", "-id"], name="notif_recipient_idx"),
+            # the dropdown's latest ten and the full list, newest first, read or not
+            models.Index(fields=["recipient", "-id"], name="notif_recipient_latest_idx"),
+        ]
 
     def __str__(self):
         return self.title
