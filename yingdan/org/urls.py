@@ -1,9 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import tokens, views
 
 app_name = "org"
 urlpatterns = [
+    path("account/tokens/", tokens.TokenListView.as_view(), name="api_tokens"),
+    path("account/tokens/<int:pk>/revoke/", tokens.TokenRevokeView.as_view(), name="api_token_revoke"),
     # users
     path("org/users/", views.UserListView.as_view(), name="user_list"),
     path("org/users/add/", views.UserEditView.as_view(), name="user_add"),
