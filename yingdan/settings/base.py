@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "yingdan.opportunities",
     "yingdan.reports",
     "yingdan.exports",
+    "yingdan.imports",
 ]
 
 MIDDLEWARE = [
@@ -153,6 +154,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Largest attachment accepted (MB); core.files.validate_upload() refuses bigger files.
 ATTACHMENT_MAX_MB = int(os.environ.get("ATTACHMENT_MAX_MB", "20"))
+IMPORT_MAX_MB = int(os.environ.get("IMPORT_MAX_MB", "50"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -196,6 +198,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "yingdan.core.api.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["yingdan.core.api.throttling.TokenRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
 }
 SPECTACULAR_SETTINGS = {

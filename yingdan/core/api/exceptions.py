@@ -65,6 +65,11 @@ def exception_handler(exc, context):
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         body = {"code": code, "message": str(detail)}
     response.data = {"error": body}
+    request = context.get("request")
+    if request is not None:
+        from .throttling import add_headers
+
+        add_headers(request, response)
     return response
 
 

@@ -9,17 +9,118 @@ serializer's `save_instance` / `delete_instance`, i.e. the app's service functio
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import filters, serializers, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import filters, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from ..choices import Action, FieldAccess
 from ..permissions import get_permissions
-from .exceptions import django_errors_to_api
+from . import idempotency, throttling
+from .exceptions import django_errors_to_api, exception_handler
 from .filters import QSearchFilter, name_search_q
 from .permissions import METHOD_ACTIONS
 
 SCOPE_ACTIONS = {**METHOD_ACTIONS, "POST": Action.CREATE}
+BULK_MAX = 1000
+
+
+class ApiBehaviourMixin:
+    """What every endpoint does besides its own work: `Idempotency-Key` on POST (replay / 422 on a different
+    body) and the rate-limit headers."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        idempotency.check(request)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, idempotency.Replay):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if not response.get("Idempotent-Replayed"):
+            idempotency.store(request, response)
+        return throttling.add_headers(request, response)
+
+
+class BulkWriteMixin:
+    """`POST <list>/bulk/` creates and `PATCH <list>/bulk/` updates up to 1,000 records, each through the same
+    serializer and service as a single call, each in its own savepoint: one bad item does not stop the others.
+    The response lists per-item results `{index, status, id, data | error}` (HTTP 200 even if some failed;
+    `created`/`updated`/`failed` counts on top)."""
+
+    def initial(self, request, *args, **kwargs):
+        if getattr(self, "action", None) == "bulk":
+            single = "create" if request.method == "POST" else "partial_update"
+            self.permission_action = getattr(self, "action_permissions", {}).get(single)
+        super().initial(request, *args, **kwargs)
+
+    def _bulk_items(self, request):
+        items = request.data
+        if isinstance(items, dict) and "items" in items:
+            items = items["items"]
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise serializers.ValidationError({"items": [_("A list of objects.")]})
+        if not items:
+            raise serializers.ValidationError({"items": [_("At least one item.")]})
+        if len(items) > BULK_MAX:
+            raise serializers.ValidationError({"items": [_("At most %(max)s items per call.") % {"max": BULK_MAX}]})
+        return items
+
+    def _bulk_one(self, index, item, *, update: bool):
+        try:
+            with transaction.atomic():
+                if update:
+                    pk = item.get("id")
+                    instance = self.get_queryset().filter(pk=pk).first() if isinstance(pk, int) and not isinstance(pk, bool) else None
+                    if instance is None:
+                        from rest_framework.exceptions import NotFound
+
+                        raise NotFound(_("Not found."))
+                    serializer = self.get_serializer(instance, data={k: v for k, v in item.items() if k != "id"}, partial=True)
+                    serializer.is_valid(raise_exception=True)
+                    self.perform_update(serializer)
+                    code = status.HTTP_200_OK
+                else:
+                    serializer = self.get_serializer(data=item)
+                    serializer.is_valid(raise_exception=True)
+                    self.perform_create(serializer)
+                    code = status.HTTP_201_CREATED
+            data = serializer.data
+            return {"index": index, "status": code, "id": data.get("id"), "data": data}
+        except Exception as exc:  # noqa: BLE001 — reported per item in the one error format
+            response = exception_handler(exc, {"view": self, "request": self.request})
+            if response is None:
+                raise
+            return {"index": index, "status": response.status_code, "id": item.get("id"), "error": response.data["error"]}
+
+    @extend_schema(
+        methods=["POST"], request={"application/json": {"type": "array", "items": {"type": "object"}, "maxItems": BULK_MAX}},
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="Per-item results")},
+        summary="Create up to 1,000 records, each validated and saved like a single create.",
+    )
+    @extend_schema(
+        methods=["PATCH"], request={"application/json": {"type": "array", "items": {"type": "object"}, "maxItems": BULK_MAX}},
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="Per-item results")},
+        summary="Update up to 1,000 records (each item has its `id`), each like a single partial update.",
+    )
+    @action(detail=False, methods=["post", "patch"], url_path="bulk", pagination_class=None, filter_backends=[])
+    def bulk(self, request, *args, **kwargs):
+        items = self._bulk_items(request)
+        update = request.method == "PATCH"
+        results = [self._bulk_one(i, item, update=update) for i, item in enumerate(items)]
+        ok = sum(1 for r in results if r["status"] < 300)
+        return Response({
+            "created": 0 if update else ok, "updated": ok if update else 0, "failed": len(results) - ok,
+            "results": results,
+        })
 
 
 class ScopedQuerysetMixin:
@@ -74,13 +175,13 @@ class ScopedQuerysetMixin:
         return queryset.filter(q)
 
 
-class BaseReadOnlyViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+class BaseReadOnlyViewSet(ApiBehaviourMixin, ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     filter_backends = [DjangoFilterBackend, QSearchFilter, filters.OrderingFilter]
     ordering_fields = ("id",)
     ordering = ("-id",)
 
 
-class BaseModelViewSet(ScopedQuerysetMixin, viewsets.ModelViewSet):
+class BaseModelViewSet(ApiBehaviourMixin, BulkWriteMixin, ScopedQuerysetMixin, viewsets.ModelViewSet):
     filter_backends = [DjangoFilterBackend, QSearchFilter, filters.OrderingFilter]
     ordering_fields = ("id",)
     ordering = ("-id",)
