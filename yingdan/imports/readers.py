@@ -1,0 +1,243 @@
+"""Spreadsheet readers: .xlsx (streaming), .xls, .csv — each yields rows as lists of cell values.
+
+Guards: the upload size (`IMPORT_MAX_MB`), the file type by its first bytes (not its name), an .xlsx whose
+zip directory declares too much uncompressed data or a suspicious compression ratio (zip bomb), and caps on
+rows and columns.
+
+Hidden rows are imported like any other row: hiding is a way of looking at a sheet (filters, grouping), not a
+way of deleting data, and read-only streaming does not see row properties anyway. Empty rows are skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+MAX_COLUMNS = 200
+MAX_UNCOMPRESSED = 1024 * 1024 * 1024  # 1 GB of XML for one workbook
+MAX_RATIO = 200
+
+
+class ReadError(Exception):
+    """A file that cannot be imported; the message is shown to the user."""
+
+
+def max_bytes() -> int:
+    return int(getattr(settings, "IMPORT_MAX_MB", 50)) * 1024 * 1024
+
+
+def max_rows() -> int:
+    return int(getattr(settings, "IMPORT_MAX_ROWS", 2_000_000))
+
+
+def detect_format(path: str, name: str = "") -> str:
+    with open(path, "rb") as fh:
+        head = fh.read(8192)
+    if not head.strip():
+        raise ReadError(_("The file is empty."))
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls"
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ReadError(_("This is not a spreadsheet: upload an .xlsx, .xls or .csv file."))
+    return "csv"
+
+
+def check_size(size: int) -> None:
+    if size > max_bytes():
+        raise ReadError(_("The file is too large (%(size)d MB); the limit is %(max)d MB.") % {
+            "size": size // (1024 * 1024), "max": max_bytes() // (1024 * 1024)})
+
+
+def check_zip(path: str) -> None:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            total = 0
+            for info in zf.infolist():
+                total += info.file_size
+                if info.compress_size and info.file_size / max(info.compress_size, 1) > MAX_RATIO and info.file_size > 10 * 1024 * 1024:
+                    raise ReadError(_("The workbook is refused: it expands to far more data than it holds (zip bomb?)."))
+            if total > MAX_UNCOMPRESSED:
+                raise ReadError(_("The workbook is refused: it expands to far more data than it holds (zip bomb?)."))
+            if "xl/workbook.xml" not in zf.namelist():
+                raise ReadError(_("This is not a spreadsheet: upload an .xlsx, .xls or .csv file."))
+    except zipfile.BadZipFile:
+        raise ReadError(_("This is not a spreadsheet: upload an .xlsx, .xls or .csv file.")) from None
+
+
+@dataclass
+class Cell:
+    """A cell value plus what the reader knows about it (number format for xlsx numbers)."""
+
+    value: object
+    number_format: str = ""
+
+
+def sheet_names(path: str, fmt: str) -> list[str]:
+    if fmt == "xlsx":
+        check_zip(path)
+        import openpyxl
+
+        wb = openpyxl.load_workbook(path, read_only=True)
+        try:
+            return list(wb.sheetnames)
+        finally:
+            wb.close()
+    if fmt == "xls":
+        book = _open_xls(path)
+        return book.sheet_names()
+    return []
+
+
+def _open_xls(path):
+    import xlrd
+
+    try:
+        return xlrd.open_workbook(path, on_demand=True)
+    except Exception:  # xlrd raises many kinds for broken files
+        raise ReadError(_("This .xls file cannot be read.")) from None
+
+
+def iter_rows(path: str, fmt: str, sheet: str = ""):
+    """Yield (row_number, [values]) for every non-empty row (1-based row numbers as the user sees them)."""
+    if fmt == "xlsx":
+        yield from _iter_xlsx(path, sheet)
+    elif fmt == "xls":
+        yield from _iter_xls(path, sheet)
+    else:
+        yield from _iter_csv(path)
+
+
+def _trim(values: list) -> list:
+    values = values[:MAX_COLUMNS]
+    while values and (values[-1] is None or values[-1] == ""):
+        values.pop()
+    return values
+
+
+def _iter_xlsx(path, sheet):
+    import openpyxl
+
+    check_zip(path)
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception:
+        raise ReadError(_("This .xlsx file cannot be read.")) from None
+    try:
+        ws = wb[sheet] if sheet and sheet in wb.sheetnames else wb.worksheets[0]
+        limit = max_rows()
+        n = 0
+        for row in ws.iter_rows():
+            values = []
+            for c in row[:MAX_COLUMNS]:
+                v = getattr(c, "value", None)
+                if isinstance(v, float) and "E+" in (getattr(c, "number_format", "") or "").upper():
+                    v = Cell(v, c.number_format)
+                values.append(v)
+            values = _trim(values)
+            if not values:
+                continue
+            n += 1
+            if n > limit:
+                raise ReadError(_("Too many rows: at most %(n)d per file.") % {"n": limit})
+            rownum = getattr(row[0], "row", None) or n
+            yield rownum, values
+    finally:
+        wb.close()
+
+
+def _iter_xls(path, sheet):
+    import xlrd
+
+    book = _open_xls(path)
+    try:
+        ws = book.sheet_by_name(sheet) if sheet and sheet in book.sheet_names() else book.sheet_by_index(0)
+        if ws.nrows > max_rows():
+            raise ReadError(_("Too many rows: at most %(n)d per file.") % {"n": max_rows()})
+        for r in range(ws.nrows):
+            values = []
+            for c in range(min(ws.ncols, MAX_COLUMNS)):
+                cell = ws.cell(r, c)
+                v = cell.value
+                if cell.ctype == xlrd.XL_CELL_DATE:
+                    try:
+                        v = xlrd.xldate.xldate_as_datetime(v, book.datemode)
+                    except Exception:
+                        pass
+                elif cell.ctype == xlrd.XL_CELL_EMPTY:
+                    v = None
+                values.append(v)
+            values = _trim(values)
+            if values:
+                yield r + 1, values
+    finally:
+        book.release_resources()
+
+
+def detect_encoding(path: str) -> str:
+    with open(path, "rb") as fh:
+        sample = fh.read(256 * 1024)
+    if sample.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start > len(sample) - 4:  # a character cut at the end of the sample
+            return "utf-8"
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample, cp_isolation=["gb18030", "gbk", "big5", "utf_16", "latin_1"]).best()
+    enc = (best.encoding if best else "gb18030").lower()
+    if enc in ("gbk", "gb2312", "cp936"):
+        enc = "gb18030"  # a superset: never fails on a character GBK lacks
+    return enc
+
+
+def _iter_csv(path):
+    encoding = detect_encoding(path)
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        sample = fh.read(64 * 1024)
+        fh.seek(0)
+        try:
+            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        reader = csv.reader(fh, dialect)
+        limit = max_rows()
+        n = 0
+        for i, row in enumerate(reader, start=1):
+            values = _trim([v if v != "" else None for v in row])
+            if not values:
+                continue
+            n += 1
+            if n > limit:
+                raise ReadError(_("Too many rows: at most %(n)d per file.") % {"n": limit})
+            yield i, values
+
+
+def write_rows(fmt: str, headers: list, rows) -> tuple[bytes, str]:
+    """An error file in the uploaded format (csv stays csv, xls/xlsx become xlsx)."""
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(headers)
+        for r in rows:
+            w.writerow(["" if v is None else v for v in r])
+        return ("\ufeff" + buf.getvalue()).encode("utf-8"), "csv"
+    import openpyxl
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet()
+    ws.append(headers)
+    for r in rows:
+        ws.append(r)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue(), "xlsx"
