@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-DETAIL_MS, TIMELINE_MS, DUE_MS = 150, 100, 150
+DETAIL_MS, TIMELINE_MS, DUE_MS, GROUPS_MS = 150, 100, 150, 300
 
 
 def run(ctx) -> dict:
@@ -44,6 +44,8 @@ def run(ctx) -> dict:
     due = reverse("followups:due_list")
     results |= ctx.time_http("due_today_manager", lambda i: due, DUE_MS)
     results |= ctx.time_http("overdue_manager", lambda i: f"{due}?when=overdue", DUE_MS)
+    # the per-rep panel, fetched by the page after it is shown (counts of the whole region)
+    results |= ctx.time_http("due_per_rep_panel", lambda i: f"{due}?when=overdue&_groups=1", GROUPS_MS, {"HX-Request": "true"})
     results |= ctx.time_http("overdue_manager_page_20", lambda i: f"{due}?when=overdue&page=20", DUE_MS)
     results |= ctx.time_http("followup_list", lambda i: reverse("followups:followup_list"), DUE_MS)
     return results

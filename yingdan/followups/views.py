@@ -216,12 +216,16 @@ class DueListView(LoginRequiredMixin, View):
         paginator = generic.CappedPaginator(qs, 50)
         page = paginator.page(request.GET.get("page", 1))
 
-        groups = []
-        if is_manager and reps:
-            groups = self.per_rep_counts(model, reps, today)
-        counts = self.my_counts(model, request.user, today)
         params = request.GET.copy()
         params.pop("page", None)
+        if request.GET.get("_groups") == "1":
+            # The per-rep panel is fetched after the page (HTMX): counting a region's overdue customers costs
+            # more than the page of rows, and the list should not wait for it.
+            groups = self.per_rep_counts(model, reps, today) if is_manager and reps else []
+            return render(request, "followups/_due_groups.html", {"groups": groups, "kind": kind, "when": when, "owner": owner})
+        params.pop("_groups", None)
+        groups = []
+        counts = self.my_counts(model, request.user, today)
         context = {
             "kind": kind, "when": when, "today": today, "page": page, "paginator": paginator,
             "count": paginator.count, "count_capped": getattr(paginator, "capped", False),

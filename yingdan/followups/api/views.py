@@ -51,8 +51,9 @@ class FollowUpViewSet(BaseModelViewSet):
             self._attachment_cache = files.attachments_of(FollowUp, [f.pk for f in page])
         return page
 
-    @extend_schema(request=CommentCreateSerializer, responses=FollowUpCommentSerializer(many=True))
-    @action(detail=True, methods=["get", "post"])
+    @extend_schema(methods=["GET"], responses=FollowUpCommentSerializer(many=True))
+    @extend_schema(methods=["POST"], request=CommentCreateSerializer, responses={201: FollowUpCommentSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def comments(self, request, pk=None):
         followup = self.get_object()
         if request.method == "POST":

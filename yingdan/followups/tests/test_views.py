@@ -239,7 +239,9 @@ class TestDueList(ViewTestCases.Base):
         response = self.client.get(reverse("followups:due_list"))
         self.assertTrue(response.context["is_manager"])
         self.assertEqual(self.ids(response), {self.mine_today.pk})
-        groups = {g["rep"].pk: (g["today"], g["overdue"]) for g in response.context["groups"]}
+        panel = self.client.get(reverse("followups:due_list"), {"_groups": "1"}, HTTP_HX_REQUEST="true")
+        self.assertContains(panel, 'data-testid="due-group"')
+        groups = {g["rep"].pk: (g["today"], g["overdue"]) for g in panel.context["groups"]}
         self.assertEqual(groups, {self.owner.pk: (1, 1)})
         drill = self.client.get(reverse("followups:due_list"), {"owner": self.owner.pk, "when": "overdue"})
         self.assertEqual(self.ids(drill), {self.mine_overdue.pk})
