@@ -113,3 +113,6 @@ class ImportRow(models.Model):
     class Meta:
         ordering = ["job", "row_number"]
         indexes = [models.Index(fields=["job", "result", "row_number"], name="importrow_job_idx")]
+
+    def __str__(self):
+        return f"{self.job_id}:{self.row_number}"

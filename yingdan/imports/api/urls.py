@@ -1,0 +1,5 @@
+from .views import ImportJobViewSet
+
+
+def register(router) -> None:
+    router.register("imports", ImportJobViewSet, basename="import")
