@@ -10,6 +10,7 @@ from yingdan.duplicates.api.urls import register as register_duplicates
 from yingdan.exports.api import register as register_exports
 from yingdan.followups.api.urls import register as register_followups
 from yingdan.handover.api.urls import register as register_handover
+from yingdan.integrations.api import register as register_integrations
 from yingdan.imports.api.urls import register as register_imports
 from yingdan.leads.api.urls import register as register_leads
 from yingdan.notifications.api.urls import register as register_notifications
@@ -34,6 +35,7 @@ register_opportunities(router)
 register_reports(router)
 register_imports(router)
 register_exports(router)
+register_integrations(router)
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -22,6 +22,7 @@ urlpatterns = [
     path("reports/", include("yingdan.reports.urls")),
     path("exports/", include("yingdan.exports.urls")),
     path("imports/", include("yingdan.imports.urls")),
+    path("integrations/", include("yingdan.integrations.urls")),
     path("api/", include("yingdan.api_urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

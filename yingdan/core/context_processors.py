@@ -46,6 +46,8 @@ NAVIGATION = [
             (_("Competitors"), "opportunities:competitor_list", "settings", "flag"),
             (_("Duplicate rules"), "duplicates:rule_list", "settings", "files"),
             (_("Assignment rules"), "leads:assignment_list", "settings", "shuffle"),
+            (_("Robots"), "integrations:robot_list", "settings", "robot"),
+            (_("Webhooks"), "integrations:webhook_list", "settings", "broadcast"),
             (_("Change log"), "core:objectchange_list", "settings", "clock-history"),
             (_("Imports"), "imports:job_list", None, "upload"),
         ],
