@@ -19,6 +19,7 @@ from yingdan.org.api.urls import register as register_org
 from yingdan.pools.api.urls import register as register_pools
 from yingdan.reports.api.urls import register as register_reports
 from yingdan.search.api import register as register_search
+from yingdan.tasks.api.urls import register as register_tasks
 
 router = DefaultRouter()
 register_core(router)
@@ -35,6 +36,7 @@ register_opportunities(router)
 register_reports(router)
 register_imports(router)
 register_exports(router)
+register_tasks(router)
 register_integrations(router)
 
 urlpatterns = [

@@ -21,6 +21,7 @@ urlpatterns = [
     path("opportunities/", include("yingdan.opportunities.urls")),
     path("reports/", include("yingdan.reports.urls")),
     path("exports/", include("yingdan.exports.urls")),
+    path("tasks/", include("yingdan.tasks.urls")),
     path("imports/", include("yingdan.imports.urls")),
     path("integrations/", include("yingdan.integrations.urls")),
     path("api/", include("yingdan.api_urls")),

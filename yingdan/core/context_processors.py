@@ -24,6 +24,8 @@ NAVIGATION = [
         [
             (_("Opportunities"), "opportunities:opportunity_list", "opportunities", "briefcase"),
             (_("Kanban"), "opportunities:kanban", "opportunities", "kanban"),
+            (_("Tasks"), "tasks:my_tasks", "tasks", "check2-square"),
+            (_("Calendar"), "tasks:calendar", "tasks", "calendar3"),
             (_("Reports"), "reports:index", "reports", "bar-chart"),
         ],
     ),

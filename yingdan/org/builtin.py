@@ -25,6 +25,7 @@ BUILTIN_ROLES = [
             "pools": _grant(["view", "create", "edit", "delete"], DataScope.ALL),
             "pipelines": _grant(["view", "create", "edit", "delete"], DataScope.ALL),
             "reports": _grant(["view", "export"], DataScope.ALL),
+            "tasks": _grant(ALL, DataScope.ALL),
         },
     },
     {
@@ -36,6 +37,7 @@ BUILTIN_ROLES = [
             "pools": _grant(["view"], DataScope.ALL),
             "pipelines": _grant(["view"], DataScope.ALL),
             "reports": _grant(["view", "export"], DataScope.DEPARTMENT_TREE),
+            "tasks": _grant(ALL, DataScope.DEPARTMENT_TREE),
         },
     },
     {
@@ -47,6 +49,7 @@ BUILTIN_ROLES = [
             "pools": _grant(["view"], DataScope.ALL),
             "pipelines": _grant(["view"], DataScope.ALL),
             "reports": _grant(["view"], DataScope.OWN),
+            "tasks": _grant(["view", "create", "edit", "delete", "export"], DataScope.OWN),
         },
     },
     {

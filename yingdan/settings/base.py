@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "yingdan.reports",
     "yingdan.exports",
     "yingdan.imports",
+    "yingdan.tasks",
     "yingdan.integrations",
 ]
 

@@ -1,0 +1,5 @@
+from .views import TaskViewSet
+
+
+def register(router) -> None:
+    router.register("tasks", TaskViewSet, basename="task")
