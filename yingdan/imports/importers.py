@@ -250,16 +250,6 @@ class Importer:
         return out
 
     # -- duplicates and saving ---------------------------------------------------------------------
-    def find_existing(self, ctx, obj):
-        if not self.dedupe_type:
-            return None
-        from yingdan.duplicates.services import find_matches, record_data
-
-        for m in find_matches(self.dedupe_type, record_data(obj), entry_point="import", limit=3):
-            if m.object_type == self.dedupe_type:
-                return m.obj
-        return None
-
     def apply_owner(self, ctx, obj, values):
         if obj.pk is not None or not hasattr(obj, "owner_id"):
             return
@@ -289,22 +279,41 @@ class Importer:
         return self.write(ctx, values)
 
     def write(self, ctx, values) -> tuple[str, list]:
+        """Save a new record through the service; the service's duplicate check (the rules' import action)
+        is the duplicate lookup: its hits decide skip / update / create anyway, so every row is checked
+        once, with exactly the rules the forms use."""
+        from django.db import transaction
+
+        from yingdan.duplicates.services import DuplicateError
+
         fields = self.model_values(values)
         custom = self.custom_values(values)
-        new = self.model(**{k: v for k, v in fields.items() if k != "owner"})
-        existing = self.find_existing(ctx, new)
-        if existing is not None:
+
+        def build():
+            return self.model(**{k: v for k, v in fields.items() if k != "owner"})
+
+        new = build()
+        try:
+            with transaction.atomic():
+                self.apply_owner(ctx, new, values)
+                self.save(ctx, new, custom, confirm=False)
+            return "created", [self.written(new, "created")]
+        except DuplicateError as exc:
+            hits = [h for h in exc.duplicate_hits if h["object"] == self.dedupe_type]
             ctx.duplicates += 1
-            if ctx.mode == "skip":
+            if hits and ctx.mode == "skip":
                 return "skipped", []
-            if ctx.mode == "update":
-                return self.update(ctx, existing, fields, custom)
+            if hits and ctx.mode == "update":
+                return self.update(ctx, hits[0]["id"], fields, custom)
+            if not exc.duplicate_warning:
+                raise
+        new = build()
         self.apply_owner(ctx, new, values)
         self.save(ctx, new, custom, confirm=True)
         return "created", [self.written(new, "created")]
 
-    def update(self, ctx, existing, fields, custom):
-        obj = self.model.objects.visible_to(ctx.actor, Action.EDIT).filter(pk=existing.pk).first()
+    def update(self, ctx, pk, fields, custom):
+        obj = self.model.objects.visible_to(ctx.actor, Action.EDIT).filter(pk=pk).first()
         if obj is None:
             raise ValidationError(_("A matching record exists but you may not edit it (it is outside your data scope)."))
         changed = [k for k, v in fields.items() if k != "owner" and v not in (None, "") and getattr(obj, k) != v]
