@@ -19,11 +19,12 @@ VENDOR_STAMP := yingdan/static/vendor/.copied
 # A throw-away key, only for `check --deploy` (production settings refuse to start without a real one).
 CHECK_SECRET_KEY := check-deploy-only-1f0c9e7b5a3d48e2b6c4a9d7e1f3b5c8a0d2e4f6b8c1a3e5d7f9
 
-.PHONY: help venv static demo migrate test lint check-deploy pytest bench clean
+.PHONY: help venv static demo migrate test lint check-deploy pytest bench clean schemathesis
 
 help:
 	@echo "make demo   - set up, migrate, seed the demo company and run web server + worker on 127.0.0.1:$(PORT)"
 	@echo "make test   - ruff, makemigrations --check, check --deploy, pytest (DATABASE_URL selects PostgreSQL)"
+	@echo "make schemathesis - every API operation fuzzed against a seeded server (schema, status codes, no 500s)"
 	@echo "make lint | bench | clean"
 
 # -- set-up ----------------------------------------------------------------------------------------
@@ -75,6 +76,9 @@ test: venv static lint
 	$(YINGDAN) makemigrations --check --dry-run
 	@$(MAKE) --no-print-directory check-deploy
 	@$(MAKE) --no-print-directory pytest
+
+schemathesis: venv static
+	VENV=$(VENV) .ci/schemathesis --generation-deterministic
 
 bench: venv static
 	$(PY) benchmarks/run.py

@@ -22,6 +22,7 @@ from ..text import normalize
 from ..validators import normalize_phone
 from .fields import custom_field_definitions
 
+MAX_INT = 2**63 - 1
 RANGE_TYPES = {T.INTEGER, T.DECIMAL, T.MONEY, T.DATE, T.DATETIME}
 
 
@@ -83,6 +84,11 @@ class BaseFilterSet(django_filters.FilterSet):
                 if definition.type in RANGE_TYPES:
                     for lookup in ("gte", "lte"):
                         self.filters[f"cf_{definition.name}__{lookup}"] = CustomFieldFilter(definition, lookup)
+        for f in self.filters.values():
+            if isinstance(f, django_filters.NumberFilter):
+                # ids and numbers beyond a 64-bit integer are a 400, not a database overflow
+                f.extra.setdefault("min_value", -MAX_INT)
+                f.extra.setdefault("max_value", MAX_INT)
         user = getattr(self.request, "user", None)
         module = getattr(model, "permission_module", "")
         if user is not None and module:

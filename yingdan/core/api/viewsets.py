@@ -153,6 +153,14 @@ class ScopedQuerysetMixin:
             queryset = queryset.prefetch_related(*self.prefetch_related_fields)
         return queryset
 
+    def get_object(self):
+        value = str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, ""))
+        if self.lookup_field in ("pk", "id") and not (value.isascii() and value.isdigit() and int(value) < 2**63):
+            from rest_framework.exceptions import NotFound
+
+            raise NotFound(_("Not found."))
+        return super().get_object()
+
     def search_queryset(self, queryset, text: str):
         """`?q=`: the indexed name/pinyin columns when the model has them, else `search_fields`."""
         model = queryset.model

@@ -1,5 +1,4 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -103,7 +102,7 @@ class OpportunityViewSet(BaseModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
-        opp = get_object_or_404(self.get_queryset(), pk=pk)
+        opp = self.get_object()
         data = MoveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
