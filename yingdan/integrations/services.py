@@ -492,6 +492,15 @@ def robots_for_kind(kind: str):
     return [r for r in Robot.objects.filter(is_active=True) if kind in (r.kinds or [])]
 
 
+def robot_channel(*, kind: str, title: str, body: str, url: str, dedupe_key: str | None) -> None:
+    """notify() hook: post the notification to every active robot subscribed to its kind (once per notify
+    call, not per recipient; a re-run with the same dedupe key posts nothing twice)."""
+    for robot in robots_for_kind(kind):
+        base = getattr(settings, "SITE_URL", "").rstrip("/")
+        text = body + (f"\n\n{base}{url}" if url and base else "")
+        enqueue_robot_message(robot, title, text, dedupe_key=f"{dedupe_key}:robot{robot.pk}" if dedupe_key else None)
+
+
 def process_due_robots(now=None) -> None:
     now = now or timezone.now()
     ids = (RobotMessage.objects.filter(status__in=[RobotMessage.Status.PENDING, RobotMessage.Status.RETRYING])

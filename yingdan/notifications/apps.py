@@ -10,4 +10,6 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from yingdan.core import registry
 
+        from . import tasks  # noqa: F401  (registers the huey jobs)
+
         registry.register_notification_kind("system", _("System message"))

@@ -23,6 +23,9 @@ class Notification(models.Model):
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # e-mail channel: "" (not sent by e-mail), pending (due at email_due_at: after quiet hours), sent, failed
+    email_state = models.CharField(max_length=10, blank=True, default="")
+    email_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")
@@ -40,3 +43,32 @@ class Notification(models.Model):
 
     def get_absolute_url(self):
         return self.url or ""
+
+
+class Channel(models.TextChoices):
+    IN_APP = "in_app", _("In-app")
+    EMAIL = "email", _("E-mail")
+
+
+DEFAULT_CHANNELS = [Channel.IN_APP.value]
+
+
+class NotificationPreference(models.Model):
+    """Per user: the channels of each kind (missing kind = in-app only) and quiet hours, during which
+    external channels wait until the quiet period ends (in-app is always immediate)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference")
+    channels = models.JSONField(_("channels per kind"), default=dict, blank=True)
+    quiet_start = models.TimeField(_("quiet hours from"), null=True, blank=True)
+    quiet_end = models.TimeField(_("quiet hours until"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self):
+        return str(self.user)
+
+    def channels_for(self, kind: str) -> list[str]:
+        return list(self.channels.get(kind, DEFAULT_CHANNELS))
