@@ -235,14 +235,17 @@ class Importer:
     def parse(self, ctx: RunContext, row: dict) -> dict:
         """{field key: raw} → {field key: value}; every bad cell is reported at once."""
         out, errors = {}, {}
-        for f in self.fields():
+        fields = ctx.cache.get("fields")
+        if fields is None:
+            fields = ctx.cache["fields"] = self.fields()
+        for f in fields:
             if f.key not in row:
                 continue
             try:
                 out[f.key] = self.convert(ctx, f, row[f.key])
             except ValidationError as exc:
                 errors[f.key] = exc.messages
-        for f in self.fields():
+        for f in fields:
             if f.required and out.get(f.key) in (None, ""):
                 errors.setdefault(f.key, [_("This field is required.")])
         if errors:

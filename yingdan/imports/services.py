@@ -228,7 +228,10 @@ def _process_row(importer, ctx, mapping, values):
                     w["after_ts"] = ts.isoformat() if ts else None
         return result, written, ""
     except ValidationError as exc:
-        return RowResult.FAILED, [], error_text(exc, importer.labels())
+        labels = ctx.cache.get("labels")
+        if labels is None:
+            labels = ctx.cache["labels"] = importer.labels()
+        return RowResult.FAILED, [], error_text(exc, labels)
     except PermissionDenied as exc:
         return RowResult.FAILED, [], str(exc) or _("You do not have permission to do this.")
     except Exception as exc:  # one broken row never takes the others with it

@@ -86,3 +86,13 @@ def test_cli(env, tmp_path):
     assert "created=1" in out.getvalue() and not Customer.objects.exists()
     call_command("import", "customers", str(path), "--mode", "update", "--user", "f_admin", stdout=out)
     assert Customer.objects.filter(name="命令行公司").exists()
+
+
+def test_import_button_on_list(client, env):
+    client.login(username="f_admin", password=PASSWORD)
+    r = client.get(reverse("customers:customer_list"))
+    assert b'data-testid="import-button"' in r.content
+    client.logout()
+    client.login(username="f_fin", password=PASSWORD)
+    r = client.get(reverse("customers:customer_list"))
+    assert b'data-testid="import-button"' not in r.content
