@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from yingdan.core.api.fields import NestedRelatedField
@@ -10,6 +11,8 @@ from yingdan.core.api.serializers import BaseModelSerializer
 
 from .. import services
 from ..models import LINKABLE_MODELS, Task
+
+API_NAMES = {"target_type": "linked_type", "target_id": "linked_id"}
 
 
 class TaskSerializer(BaseModelSerializer):
@@ -52,7 +55,14 @@ class TaskSerializer(BaseModelSerializer):
         label = getattr(self, "_target_label", None)
         if label is not self._unset:
             instance.target_type = services.linkable_type(label) if label else None
-        return services.save_task(self.actor, instance, collaborators=m2m.get("collaborators"))
+        try:
+            return services.save_task(self.actor, instance, collaborators=m2m.get("collaborators"))
+        except DjangoValidationError as exc:
+            if not hasattr(exc, "error_dict"):
+                raise
+            # The API names the link linked_type / linked_id.
+            renamed = {API_NAMES.get(k, k): v for k, v in exc.message_dict.items()}
+            raise DjangoValidationError(renamed) from exc
 
     def delete_instance(self, instance):
         services.delete_task(self.actor, instance)
