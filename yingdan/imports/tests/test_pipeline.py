@@ -209,3 +209,51 @@ def test_ten_thousand_rows_three_broken(env):
     job = run(env, csv_bytes(rows), name="big.csv")
     assert (job.created, job.failed) == (9997, 3), (job.skipped, job.message)
     assert sorted(job.rows.filter(result="failed").values_list("row_number", flat=True)) == [12, 5002, 10001]
+
+
+def test_xls_fixture(env):
+    from pathlib import Path
+
+    data = (Path(__file__).parent / "fixtures" / "customers.xls").read_bytes()
+    job = run(env, data, name="customers.xls")
+    assert job.file_format == "xls" and job.options["sheets"] == ["客户", "其他"]
+    assert job.created == 1, list(job.rows.values("error"))
+    assert Contact.objects.get(name="孙八").mobile == "13800138000"
+
+
+def test_hidden_rows_are_imported(env):
+    # Decision: hidden rows are data (hidden by a filter or grouping), so they are imported like the others.
+    data = xlsx_bytes([["客户名称"], ["可见公司"], ["隐藏公司"]], hidden_rows=[3])
+    job = run(env, data)
+    assert job.created == 2
+
+
+def test_excel_serial_and_text_dates_in_leads_and_followups(env):
+    make_customer(env.admin, name="跟进客户")
+    data = csv_bytes([["客户名称", "跟进方式", "跟进时间", "跟进内容", "下次跟进日期"],
+                      ["跟进客户", "电话", "2024/3/5 10:30", "聊了需求", "2024年3月9日"],
+                      ["跟进客户", "电话", "2023-02-30", "不存在的日期", ""]])
+    job = services.create_job(env.admin, "followups", upload(data, "f.csv"), dry_run=False)
+    assert (job.created, job.failed) == (1, 1), list(job.rows.values("error"))
+    from yingdan.followups.models import FollowUp
+
+    f = FollowUp.objects.get()
+    assert f.next_at == dt.date(2024, 3, 9)
+
+
+def test_leads_and_contacts_importers(env):
+    c = make_customer(env.admin, name="联系人客户")
+    job = services.create_job(env.admin, "contacts", upload(csv_bytes([["姓名", "客户名称", "手机"], ["周九", "联系人客户", "13800138111"]]), "c.csv"), dry_run=False)
+    assert job.created == 1 and Contact.objects.get(name="周九").customer == c
+    job = services.create_job(env.admin, "leads", upload(csv_bytes([["姓名", "公司名称", "手机"], ["吴十", "线索公司", "13800138222"]]), "l.csv"), dry_run=False)
+    assert job.created == 1, list(job.rows.values("error"))
+
+
+def test_template_has_chinese_headers(env):
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(services.template_file("customers")))
+    headers = [c.value for c in next(wb.active.iter_rows())]
+    assert any(h.startswith("客户名称") for h in headers) or any("name" in h.lower() for h in headers)
