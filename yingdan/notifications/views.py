@@ -111,3 +111,47 @@ class MarkAllReadView(LoginRequiredMixin, View):
     def post(self, request):
         services.mark_all_read(request.user)
         return _changed(request, reverse("notifications:notification_list"))
+
+
+class PreferencesView(LoginRequiredMixin, View):
+    """The user's own channels per kind (in-app, e-mail) and quiet hours."""
+
+    template = "notifications/preferences.html"
+
+    def context(self, pref, errors=None):
+        from .models import Channel
+
+        rows = [{"key": k, "label": label, "channels": pref.channels_for(k)} for k, label in registry.notification_kinds.items()]
+        return {"rows": rows, "channels": Channel.choices, "pref": pref, "errors": errors or []}
+
+    def get(self, request):
+        return render(request, self.template, self.context(services.get_preference(request.user)))
+
+    def post(self, request):
+        import datetime
+
+        from django.contrib import messages
+        from django.core.exceptions import ValidationError
+        from django.utils.translation import gettext as _
+
+        from .models import Channel
+
+        channels = {k: [c for c in Channel.values if request.POST.get(f"{k}__{c}")] for k in registry.notification_kinds}
+        errors = []
+        times = {}
+        for name in ("quiet_start", "quiet_end"):
+            raw = (request.POST.get(name) or "").strip()
+            try:
+                times[name] = datetime.time.fromisoformat(raw) if raw else None
+            except ValueError:
+                errors.append(_("Enter a valid time (HH:MM)."))
+        if not errors:
+            try:
+                services.save_preference(request.user, channels, times["quiet_start"], times["quiet_end"])
+            except ValidationError as exc:
+                errors = exc.messages
+        if errors:
+            pref = services.get_preference(request.user)
+            return render(request, self.template, self.context(pref, errors), status=400)
+        messages.success(request, _("Preferences saved."))
+        return HttpResponseRedirect(reverse("notifications:preferences"))

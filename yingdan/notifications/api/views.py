@@ -1,7 +1,7 @@
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -47,3 +47,51 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         """The number the bell shows."""
         count, capped = services.unread_badge(request.user)
         return Response({"unread": count, "capped": capped})
+
+
+class PreferenceSerializer(serializers.Serializer):
+    channels = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
+                                     help_text='{kind: ["in_app", "email"]}; a kind not listed gets in-app only.')
+    quiet_start = serializers.TimeField(allow_null=True, required=False)
+    quiet_end = serializers.TimeField(allow_null=True, required=False)
+
+
+class NotificationPreferenceViewSet(viewsets.ViewSet):
+    """The signed-in user's own notification preferences: `GET`/`PUT /notification-preferences/`."""
+
+    permission_module = None
+    serializer_class = PreferenceSerializer
+
+    def _data(self, pref):
+        from yingdan.core import registry
+
+        return {"channels": {k: pref.channels_for(k) for k in registry.notification_kinds},
+                "quiet_start": pref.quiet_start, "quiet_end": pref.quiet_end}
+
+    @extend_schema(responses=PreferenceSerializer)
+    def list(self, request):
+        return Response(PreferenceSerializer(self._data(services.get_preference(request.user))).data)
+
+    @extend_schema(request=PreferenceSerializer, responses=PreferenceSerializer)
+    def create(self, request):
+        """Same as PUT .../me/: replace the signed-in user's preferences (omitted parts are kept)."""
+        return self.update_me(request)
+
+    @extend_schema(request=PreferenceSerializer, responses=PreferenceSerializer)
+    @action(detail=False, methods=["put"], url_path="me")
+    def update_me(self, request):
+        from django.core.exceptions import ValidationError as DjangoValidationError
+        from rest_framework.exceptions import ValidationError
+
+        from yingdan.core.api.exceptions import django_errors_to_api
+
+        data = PreferenceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        current = services.get_preference(request.user)
+        v = data.validated_data
+        try:
+            pref = services.save_preference(request.user, v.get("channels", current.channels),
+                                            v.get("quiet_start", current.quiet_start), v.get("quiet_end", current.quiet_end))
+        except DjangoValidationError as exc:
+            raise ValidationError(django_errors_to_api(exc))
+        return Response(PreferenceSerializer(self._data(pref)).data)
