@@ -41,13 +41,15 @@ class ExportView(LoginRequiredMixin, View):
             return redirect("exports:export_list")
         name = services.filename(export, fmt)
         if fmt == "csv":
-            counter = {"rows": 0}
+            # Audited before the first byte (a dropped download is still recorded); the count is set at the end.
+            audit_row = services.record_job(request.user, export, fmt, background=False)
 
             def stream():
+                rows = 0
                 for i, chunk in enumerate(services.csv_stream(export)):
-                    counter["rows"] = i
+                    rows = i
                     yield chunk
-                services.record_job(request.user, export, fmt, background=False, row_count=counter["rows"])
+                ExportJob.objects.filter(pk=audit_row.pk).update(row_count=rows)
 
             response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
         else:
