@@ -96,3 +96,11 @@ def test_import_button_on_list(client, env):
     client.login(username="f_fin", password=PASSWORD)
     r = client.get(reverse("customers:customer_list"))
     assert b'data-testid="import-button"' not in r.content
+
+
+def test_api_list(env):
+    c = api_client(env.admin)
+    c.post("/api/v1/imports/", {"file": upload(csv_bytes([["客户名称"], ["列表公司"]]), "a.csv"), "object": "customers", "dry_run": "true"}, format="multipart")
+    r = c.get("/api/v1/imports/")
+    assert r.status_code == 200
+    assert api_client(env.finance).get("/api/v1/imports/").status_code == 200

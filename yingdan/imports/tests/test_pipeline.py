@@ -257,3 +257,29 @@ def test_template_has_chinese_headers(env):
     wb = openpyxl.load_workbook(io.BytesIO(services.template_file("customers")))
     headers = [c.value for c in next(wb.active.iter_rows())]
     assert any(h.startswith("客户名称") for h in headers) or any("name" in h.lower() for h in headers)
+
+
+def test_resume_after_crash_continues_after_last_chunk(env, monkeypatch):
+    from yingdan.imports import importers as imp_mod
+
+    monkeypatch.setattr(services, "CHUNK", 2)
+    data = csv_bytes([["客户名称"]] + [[hashlib.md5(c.encode()).hexdigest()[:10] + "有限公司"] for c in "ABCDEF"])
+    calls = {"n": 0}
+    original = imp_mod.CustomerImporter.process
+
+    def crashing(self, ctx, row):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise SystemExit("worker killed")  # not an Exception: escapes the per-row guard like a real crash
+        return original(self, ctx, row)
+
+    monkeypatch.setattr(imp_mod.CustomerImporter, "process", crashing)
+    with pytest.raises(SystemExit):
+        run(env, data, name="r.csv")
+    job = ImportJob.objects.get()
+    assert job.status == JobStatus.RUNNING and job.created == 2 and job.next_row == 4, (job.created, job.next_row, job.processed_rows, job.failed, list(Customer.objects.values_list("name", flat=True)))
+    assert Customer.objects.count() == 2
+    monkeypatch.setattr(imp_mod.CustomerImporter, "process", original)
+    assert services.resume_stalled() == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE and job.created == 6 and Customer.objects.count() == 6
