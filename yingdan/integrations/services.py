@@ -18,6 +18,7 @@ import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -234,7 +235,10 @@ def record_attempt(delivery: WebhookDelivery, *, ok, code, elapsed_ms, excerpt, 
     delivery.save(update_fields=["attempt", "http_status", "response_ms", "response_excerpt", "error", "status",
                                  "delivered_at", "next_retry_at"])
     if ok:
-        Webhook.objects.filter(pk=delivery.webhook_id).update(consecutive_failures=0, last_delivery_at=now)
+        # a hot row under load: written only when there is something to reset or the stamp is a second old
+        Webhook.objects.filter(pk=delivery.webhook_id).filter(
+            Q(consecutive_failures__gt=0) | Q(last_delivery_at__isnull=True) | Q(last_delivery_at__lt=now - timedelta(seconds=1))
+        ).update(consecutive_failures=0, last_delivery_at=now)
         return
     with transaction.atomic():
         hook = Webhook.objects.select_for_update().get(pk=delivery.webhook_id)

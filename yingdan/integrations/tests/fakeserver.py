@@ -42,6 +42,7 @@ def _text(body: dict) -> str:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: avoid the 40 ms delayed-ACK stall
     state: State = None
 
     def log_message(self, *args):
@@ -180,3 +181,21 @@ class FakeServer:
         if hang:
             self.state.hook_hang[name] = hang
         return f"{self.base}/hook/{name}"
+
+
+def _count_handler_get(self):
+    """GET /count/<name>: how many webhook posts <name> received (for a receiver in another process)."""
+    name = self.path.rstrip("/").rsplit("/", 1)[-1]
+    self._reply(200, {"count": len(self.state.hooks[name])})
+
+
+Handler.do_GET = _count_handler_get
+
+
+if __name__ == "__main__":  # a receiver in its own process (benchmarks): prints its base URL, serves until killed
+    import sys
+
+    server = FakeServer()
+    print(server.base, flush=True)
+    sys.stdout.close()
+    server.httpd.serve_forever()
