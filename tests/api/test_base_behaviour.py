@@ -97,3 +97,21 @@ def test_one_error_format(rep):
     assert_error(api.post("/api/v1/customers/", {"name": ""}, format="json"), 400, "name")
     assert_error(api.post("/api/v1/customers/", "{bad json", content_type="application/json"), 400)
     assert_error(api.put("/api/v1/customers/", {}, format="json"), 405)
+
+
+def test_leads_assign_team_action():
+    from yingdan.core.tests.factories import system_actor
+    from yingdan.leads import services
+    from yingdan.leads.models import AssignmentRule, Lead
+
+    d1, d2 = make_department("销售一部"), make_department("销售二部")
+    manager = make_user("lead_mgr", ["admin"], d1)
+    member = make_user("lead_member", ["rep"], d2)
+    services.save_assignment_rule(system_actor(), AssignmentRule(department=d2, method="round_robin"))
+    lead = services.save_lead(manager, Lead(name="待分配线索", owner=manager))
+    response = api_client(manager).post("/api/v1/leads/assign-team/", {"ids": [lead.pk], "department": d2.pk}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["count"] == 1
+    lead.refresh_from_db()
+    assert lead.owner == member
+    assert_error(api_client(member).post("/api/v1/leads/assign-team/", {"ids": [lead.pk], "department": d1.pk}, format="json"), 403)

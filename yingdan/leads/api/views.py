@@ -11,6 +11,7 @@ from yingdan.core.choices import FieldAccess
 from yingdan.core.permissions import get_permissions
 from yingdan.core.text import normalize
 from yingdan.customers.models import Customer
+from yingdan.org.models import Department
 
 from .. import services
 from ..models import AssignmentRule, Lead
@@ -23,6 +24,15 @@ class AlreadyConverted(exceptions.APIException):
     default_code = "already_converted"
 
 
+class LeadAssignTeamSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), min_length=1, max_length=1000)
+    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all())
+
+
+class LeadCountSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+
+
 class LeadViewSet(BaseModelViewSet):
     """Leads (线索) in your data scope. `?q=` searches name, company, pinyin, mobile/phone and e-mail.
     `POST {id}/convert/` turns a lead into a customer and a contact."""
@@ -31,7 +41,7 @@ class LeadViewSet(BaseModelViewSet):
     serializer_class = LeadSerializer
     filterset_class = LeadFilterSet
     permission_module = "leads"
-    action_permissions = {"convert": "edit"}
+    action_permissions = {"convert": "edit", "assign_team": "transfer"}
     select_related_fields = ("owner", "department", "status", "source", "pool", "converted_customer", "converted_contact", "created_by")
     prefetch_related_fields = ("collaborators",)
     ordering_fields = ("id", "name", "company", "created_at", "updated_at", "last_contact_at")
@@ -49,6 +59,18 @@ class LeadViewSet(BaseModelViewSet):
             return queryset
         q = text_filter(text)
         return queryset.filter(q) if q is not None else queryset.none()
+
+    @extend_schema(request=LeadAssignTeamSerializer, responses=LeadCountSerializer,
+                   summary="Share leads out inside a team by its assignment rule (the list's bulk assign)")
+    @action(detail=False, methods=["post"], url_path="assign-team", pagination_class=None, filter_backends=[])
+    def assign_team(self, request):
+        body = LeadAssignTeamSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            count = services.assign_leads_to_team(request.user, body.validated_data["ids"], body.validated_data["department"])
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(django_errors_to_api(exc))
+        return Response({"count": count})
 
     @extend_schema(request=LeadConvertSerializer, responses={200: dict})
     @action(detail=True, methods=["post"])
