@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from yingdan.automation.api import register as register_automation
 from yingdan.core.api.urls import register as register_core
 from yingdan.customers.api.urls import register as register_customers
 from yingdan.duplicates.api.urls import register as register_duplicates
@@ -38,6 +39,7 @@ register_imports(router)
 register_exports(router)
 register_tasks(router)
 register_integrations(router)
+register_automation(router)
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -24,6 +24,7 @@ urlpatterns = [
     path("tasks/", include("yingdan.tasks.urls")),
     path("imports/", include("yingdan.imports.urls")),
     path("integrations/", include("yingdan.integrations.urls")),
+    path("automation/", include("yingdan.automation.urls")),
     path("api/", include("yingdan.api_urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -27,6 +27,7 @@ NAVIGATION = [
             (_("Tasks"), "tasks:my_tasks", "tasks", "check2-square"),
             (_("Calendar"), "tasks:calendar", "tasks", "calendar3"),
             (_("Reports"), "reports:index", "reports", "bar-chart"),
+            (_("Sales brief"), "automation:brief_list", "settings", "newspaper"),
         ],
     ),
     (
@@ -50,6 +51,7 @@ NAVIGATION = [
             (_("Assignment rules"), "leads:assignment_list", "settings", "shuffle"),
             (_("Robots"), "integrations:robot_list", "settings", "robot"),
             (_("Webhooks"), "integrations:webhook_list", "settings", "broadcast"),
+            (_("Automation"), "automation:rule_list", "settings", "lightning-charge"),
             (_("Change log"), "core:objectchange_list", "settings", "clock-history"),
             (_("Imports"), "imports:job_list", None, "upload"),
         ],

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "yingdan.imports",
     "yingdan.tasks",
     "yingdan.integrations",
+    "yingdan.automation",
 ]
 
 MIDDLEWARE = [
