@@ -283,3 +283,17 @@ def test_resume_after_crash_continues_after_last_chunk(env, monkeypatch):
     assert services.resume_stalled() == 1
     job.refresh_from_db()
     assert job.status == JobStatus.DONE and job.created == 6 and Customer.objects.count() == 6
+
+
+def test_update_outside_scope_is_reported(env):
+    from yingdan.core.tests.factories import make_role
+
+    role = make_role("导入代表", {"customers": {"actions": ["view", "create", "edit", "import"], "scope": "own"},
+                                  "contacts": {"actions": ["view", "create", "edit", "import"], "scope": "own"}})
+    importer = make_user("scoped_imp", roles=[role], department=env.d)
+    other = make_customer(env.rep, name="别人的公司", address="原地址")
+    data = csv_bytes([["客户名称", "地址"], ["别人的公司", "改掉"]])
+    job = services.create_job(importer, "customers", upload(data, "s.csv"), options={"mode": "update"}, dry_run=False)
+    assert job.failed == 1 and job.updated == 0, (job.skipped, list(job.rows.values("error")))
+    other.refresh_from_db()
+    assert other.address == "原地址"
