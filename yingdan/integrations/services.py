@@ -173,9 +173,13 @@ def delivery_body(delivery: WebhookDelivery) -> bytes:
     return json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 
-def send_delivery(delivery_id: int, *, now=None) -> WebhookDelivery | None:
-    """Send one delivery unless it is already delivered/finally failed or not due. Records the outcome."""
-    delivery = WebhookDelivery.objects.select_related("webhook").filter(pk=delivery_id).first()
+def send_delivery(delivery_id, *, now=None) -> WebhookDelivery | None:
+    """Send one delivery (an id, or a row just read by the caller) unless it is already delivered/finally
+    failed or not due. Records the outcome."""
+    if isinstance(delivery_id, WebhookDelivery):
+        delivery = delivery_id
+    else:
+        delivery = WebhookDelivery.objects.select_related("webhook").filter(pk=delivery_id).first()
     if delivery is None or delivery.status in (WebhookDelivery.Status.SUCCESS, WebhookDelivery.Status.FAILED):
         return delivery
     now = now or timezone.now()
@@ -271,8 +275,18 @@ def _notify_admins_disabled(hook: Webhook) -> None:
 def deliver_batch(ids) -> int:
     """The job: send each row in order; rows already delivered are skipped (a restarted job is harmless)."""
     sent = 0
-    for pk in ids:
-        d = send_delivery(pk)
+    ids = list(ids)
+    for start in range(0, len(ids), 200):  # read the rows a chunk at a time (one query, not one per row)
+        chunk = ids[start:start + 200]
+        rows = {d.pk: d for d in WebhookDelivery.objects.select_related("webhook").filter(pk__in=chunk)}
+        sent += _send_rows([rows[pk] for pk in chunk if pk in rows])
+    return sent
+
+
+def _send_rows(rows) -> int:
+    sent = 0
+    for row in rows:
+        d = send_delivery(row)
         if d is not None and d.status == WebhookDelivery.Status.SUCCESS:
             sent += 1
     return sent
