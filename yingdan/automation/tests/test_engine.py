@@ -259,3 +259,24 @@ def test_rules_cache_invalidated_on_save(env):
     assert rule in engine._load()["customers.customer"]
     AutomationRule.objects.filter(pk=rule.pk).delete()
     assert "customers.customer" not in engine._load()
+
+
+@pytest.mark.skipif(not apps.is_installed("yingdan.integrations"), reason="integrations app not installed")
+def test_robot_message_action(env, django_capture_on_commit_callbacks):
+    from yingdan.integrations.models import Robot, RobotMessage
+
+    robot = Robot.objects.create(vendor="dingtalk", name="销售群", webhook_url="http://127.0.0.1:9/robot/send")
+    rule = make_rule(env.admin, actions=[{"type": "robot", "robot": robot.pk, "title": "新客户", "text": "{{name}} 已建档"}])
+    with django_capture_on_commit_callbacks(execute=False):
+        make_customer(env.rep, name="己公司")
+    engine.execute(rule.pk, "customers.customer", Customer.objects.get(name="己公司").pk, "customers.customer.create")
+    message = RobotMessage.objects.get(robot=robot)
+    assert message.text == "己公司 已建档" and runs(rule)[0].result == "ok"
+
+
+def test_robot_action_with_missing_robot_disables_rule(env):
+    rule = make_rule(env.admin, actions=[{"type": "robot", "robot": 999999, "text": "x"}])
+    customer = make_customer(env.rep)
+    run = engine.execute(rule.pk, "customers.customer", customer.pk, "customers.customer.create")
+    rule.refresh_from_db()
+    assert run.result == "error" and not rule.is_active and rule.disabled_reason
