@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -84,7 +85,21 @@ def save_task(actor, task: Task, *, collaborators=None) -> Task:
         task.collaborators.set(collaborators)
     if not owner_changed:
         ensure_visible(actor, task, Action.VIEW)
+    elif task.owner_id:
+        _notify_assigned(actor, [task], task.owner)
     return task
+
+
+def _notify_assigned(actor, tasks, owner) -> None:
+    from yingdan.notifications.services import notify
+
+    if not tasks:
+        return
+    title = (_("Task assigned to you: %(title)s") % {"title": tasks[0].title} if len(tasks) == 1
+             else _("%(n)d tasks assigned to you") % {"n": len(tasks)})
+    notify([owner], "task_assigned", title, actor=actor,
+           url=tasks[0].get_absolute_url() if len(tasks) == 1 else reverse("tasks:my_tasks"),
+           target=tasks[0] if len(tasks) == 1 else None)
 
 
 @transaction.atomic
@@ -164,15 +179,16 @@ def reassign_tasks(actor, task_ids, new_owner, *, open_only: bool = False) -> in
     qs = Task.objects.visible_to(actor, Action.TRANSFER).select_for_update().filter(pk__in=list(task_ids))
     if open_only:
         qs = qs.filter(status__in=OPEN_STATUSES)
-    count = 0
+    moved = []
     for task in qs:
         if task.owner_id == new_owner.pk:
             continue
         task.owner = new_owner
         task.sync_department()
         task.save(update_fields=["owner", "department", "updated_at"])
-        count += 1
-    return count
+        moved.append(task)
+    _notify_assigned(actor, moved, new_owner)
+    return len(moved)
 
 
 # -- handover -----------------------------------------------------------------------------------------------

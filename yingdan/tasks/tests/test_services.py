@@ -14,6 +14,7 @@ from yingdan.core.exceptions import ObjectNotVisible
 from yingdan.core.models import ObjectChange
 from yingdan.core.tests.factories import make_customer, make_department, make_user
 from yingdan.customers.models import Customer
+from yingdan.notifications.models import Notification
 
 from .. import services
 from ..models import Recurrence, Status, Task
@@ -75,6 +76,7 @@ def test_assigning_to_someone_else_needs_transfer(env):
         make_task(env.rep2, actor=env.rep)
     task = make_task(env.rep, actor=env.manager)
     assert task.owner == env.rep
+    assert Notification.objects.filter(recipient=env.rep, kind="task_assigned", target_id=task.pk).count() == 1
     assert services.reassign_tasks(env.manager, [task.pk], env.manager) == 1
     with pytest.raises(PermissionDenied):
         services.reassign_tasks(env.rep, [task.pk], env.rep)
