@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
@@ -258,6 +259,8 @@ class RuleToggleView(SettingsMixin, View):
             services.set_rule_active(request.user, rule, request.POST.get("active") == "1")
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
+        if request.headers.get("HX-Request"):
+            return HttpResponse(status=204, headers={"HX-Refresh": "true"})
         return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/") else rule.get_absolute_url())
 
 

@@ -135,3 +135,19 @@ def test_pages_refused_without_settings(env):
     assert c.get(rule.get_absolute_url()).status_code == 403
     assert c.post(reverse("automation:rule_toggle", args=[rule.pk]), {"active": "0"}).status_code == 403
     assert c.get(reverse("automation:brief_list")).status_code == 403
+
+
+def test_list_toggle_button(env):
+    rule = make_rule(env.admin, actions=[{"type": "notify", "owner": True}])
+    c = login(env.admin)
+    r = c.get(reverse("automation:rule_list"))
+    assert f'data-testid="rule-toggle-{rule.pk}"'.encode() in r.content
+    r = c.post(reverse("automation:rule_toggle", args=[rule.pk]), {"active": "0", "next": reverse("automation:rule_list")})
+    assert r.status_code == 302 and r.url == reverse("automation:rule_list")
+    rule.refresh_from_db()
+    assert not rule.is_active
+    # re-enabling a rule whose field has gone is refused with the reason, the rule stays off
+    AutomationRule.objects.filter(pk=rule.pk).update(conditions={"logic": "and", "rules": [{"field": "gone", "op": "eq", "value": 1}]})
+    c.post(reverse("automation:rule_toggle", args=[rule.pk]), {"active": "1"})
+    rule.refresh_from_db()
+    assert not rule.is_active
