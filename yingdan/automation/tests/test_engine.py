@@ -280,3 +280,19 @@ def test_robot_action_with_missing_robot_disables_rule(env):
     run = engine.execute(rule.pk, "customers.customer", customer.pk, "customers.customer.create")
     rule.refresh_from_db()
     assert run.result == "error" and not rule.is_active and rule.disabled_reason
+
+
+@pytest.mark.skipif(not apps.is_installed("yingdan.integrations"), reason="integrations app not installed")
+def test_webhook_action_queues_a_delivery(env, monkeypatch):
+    from yingdan.integrations import tasks as integration_tasks
+    from yingdan.integrations.models import Webhook, WebhookDelivery
+
+    sent = []
+    monkeypatch.setattr(integration_tasks, "deliver_webhooks", lambda ids: sent.extend(ids))
+    hook = Webhook.objects.create(name="外部系统", url="http://127.0.0.1:9/hook", events=[])
+    rule = make_rule(env.admin, actions=[{"type": "webhook", "webhook": hook.pk, "text": "{{name}}"}])
+    customer = make_customer(env.rep, name="庚公司")
+    run = engine.execute(rule.pk, "customers.customer", customer.pk, "customers.customer.create")
+    delivery = WebhookDelivery.objects.get(webhook=hook)
+    assert run.result == "ok" and sent == [delivery.pk]
+    assert delivery.payload["id"] == customer.pk and delivery.payload["text"] == "庚公司"
