@@ -459,7 +459,8 @@ def send_robot_queue(robot_id: int, *, now=None, sleep=time.sleep, max_wait: flo
         msg.attempts += 1
         msg.error_code, msg.error = ("" if result.ok else result.code[:20]), ("" if result.ok else result.message[:500])
         if result.ok:
-            msg.status, msg.sent_at, msg.next_attempt_at = RobotMessage.Status.SENT, current, None
+            # stamped after the answer (not before the request): the vendor counted it no earlier than this
+            msg.status, msg.sent_at, msg.next_attempt_at = RobotMessage.Status.SENT, now or timezone.now(), None
         elif result.config:
             msg.status, msg.next_attempt_at = RobotMessage.Status.CONFIG_ERROR, None
         elif result.code in RATE_LIMIT_CODES:
