@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Min
+from django.db.models import Count, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,12 +37,24 @@ OVERDUE_WINDOW = datetime.timedelta(days=1)
 @dataclass
 class Reminder:
     recipient_id: int
-    record: object  # model instance or None (a digest)
+    model: object  # the record's model class, or None (a digest)
+    record_id: object
     due: object  # datetime or date
     dedupe_key: str
     title: str
     body: str = ""
     url: str = ""
+
+    @property
+    def record(self):
+        """A reference to the record (pk only; finders read plain rows, not model instances)."""
+        return self.model(pk=self.record_id) if self.model is not None else None
+
+
+def _url_pattern(name: str):
+    """reverse() once per finder: the detail URL with the pk substituted per row."""
+    base = reverse(name, args=[987654321])
+    return lambda pk: base.replace("987654321", str(pk))
 
 
 @dataclass
@@ -120,7 +132,7 @@ def followups_due(now):
     url = reverse("followups:due_list")
     for owner_id, entry in per_owner.items():
         yield Reminder(
-            recipient_id=owner_id, record=None, due=today, dedupe_key=f"followup-due:{today.isoformat()}",
+            recipient_id=owner_id, model=None, record_id=None, due=today, dedupe_key=f"followup-due:{today.isoformat()}",
             title=_("Follow-ups due: %(c)d customers, %(l)d leads") % {"c": entry["customers"], "l": entry["leads"]},
             body=_("Some are overdue.") if entry["overdue"] else "", url=url,
         )
@@ -131,13 +143,14 @@ def tasks_due_soon(now):
 
     horizon = now + datetime.timedelta(minutes=TASK_DUE_SOON_MINUTES)
     qs = (Task.objects.filter(status__in=OPEN_STATUSES, due_at__gte=now, due_at__lte=horizon, owner__isnull=False)
-          .only("pk", "title", "owner_id", "due_at").order_by())
-    for task in qs.iterator(chunk_size=2000):
+          .order_by().values_list("pk", "title", "owner_id", "due_at"))
+    url = _url_pattern("tasks:task_detail")
+    template = _("Task due at %(t)s: %(title)s")
+    for pk, title, owner_id, due_at in qs.iterator(chunk_size=2000):
         yield Reminder(
-            recipient_id=task.owner_id, record=task, due=task.due_at,
-            dedupe_key=f"task-due:{task.pk}:{int(task.due_at.timestamp())}",
-            title=_("Task due at %(t)s: %(title)s") % {"t": timezone.localtime(task.due_at).strftime("%H:%M"), "title": task.title},
-            url=reverse("tasks:task_detail", args=[task.pk]),
+            recipient_id=owner_id, model=Task, record_id=pk, due=due_at,
+            dedupe_key=f"task-due:{pk}:{int(due_at.timestamp())}",
+            title=template % {"t": timezone.localtime(due_at).strftime("%H:%M"), "title": title}, url=url(pk),
         )
 
 
@@ -145,13 +158,14 @@ def tasks_overdue(now):
     from .models import OPEN_STATUSES, Task
 
     qs = (Task.objects.filter(status__in=OPEN_STATUSES, due_at__lt=now, due_at__gte=now - OVERDUE_WINDOW, owner__isnull=False)
-          .only("pk", "title", "owner_id", "due_at").order_by())
-    for task in qs.iterator(chunk_size=2000):
+          .order_by().values_list("pk", "title", "owner_id", "due_at"))
+    url = _url_pattern("tasks:task_detail")
+    template = _("Task overdue: %(title)s")
+    for pk, title, owner_id, due_at in qs.iterator(chunk_size=2000):
         yield Reminder(
-            recipient_id=task.owner_id, record=task, due=task.due_at,
-            dedupe_key=f"task-overdue:{task.pk}:{int(task.due_at.timestamp())}",
-            title=_("Task overdue: %(title)s") % {"title": task.title},
-            url=reverse("tasks:task_detail", args=[task.pk]),
+            recipient_id=owner_id, model=Task, record_id=pk, due=due_at,
+            dedupe_key=f"task-overdue:{pk}:{int(due_at.timestamp())}",
+            title=template % {"title": title}, url=url(pk),
         )
 
 
@@ -159,18 +173,25 @@ def deals_stalled(now):
     """Open opportunities longer in their stage than the stage's time limit; once per stay in a stage."""
     from yingdan.opportunities.models import Opportunity, Stage, StageKind
 
-    for stage in Stage.objects.filter(time_limit_days__isnull=False, time_limit_days__gt=0).only("pk", "name", "time_limit_days"):
-        cutoff = now - datetime.timedelta(days=stage.time_limit_days)
-        qs = (Opportunity.objects.filter(stage=stage, state=StageKind.OPEN, stage_entered_at__lt=cutoff, owner__isnull=False)
-              .only("pk", "name", "owner_id", "stage_entered_at").order_by())
-        for opp in qs.iterator(chunk_size=2000):
-            yield Reminder(
-                recipient_id=opp.owner_id, record=opp, due=opp.stage_entered_at + datetime.timedelta(days=stage.time_limit_days),
-                dedupe_key=f"deal-stalled:{opp.pk}:{stage.pk}:{int(opp.stage_entered_at.timestamp())}",
-                title=_("Deal stalled in “%(stage)s” for more than %(d)d days: %(name)s")
-                % {"stage": stage.name, "d": stage.time_limit_days, "name": opp.name},
-                url=reverse("opportunities:opportunity_detail", args=[opp.pk]),
-            )
+    url = _url_pattern("opportunities:opportunity_detail")
+    template = _("Deal stalled in “%(stage)s” for more than %(d)d days: %(name)s")
+    stages = {st.pk: st for st in Stage.objects.filter(time_limit_days__isnull=False, time_limit_days__gt=0)
+              .only("pk", "name", "time_limit_days")}
+    if not stages:
+        return
+    # One pass over the open deals for every stage with a limit (not one scan per stage).
+    q = Q()
+    for st in stages.values():
+        q |= Q(stage_id=st.pk, stage_entered_at__lt=now - datetime.timedelta(days=st.time_limit_days))
+    qs = (Opportunity.objects.filter(q, state=StageKind.OPEN, owner__isnull=False)
+          .order_by().values_list("pk", "name", "owner_id", "stage_id", "stage_entered_at"))
+    for pk, name, owner_id, stage_id, entered in qs.iterator(chunk_size=5000):
+        st = stages[stage_id]
+        yield Reminder(
+            recipient_id=owner_id, model=Opportunity, record_id=pk, due=entered + datetime.timedelta(days=st.time_limit_days),
+            dedupe_key=f"deal-stalled:{pk}:{stage_id}:{int(entered.timestamp())}",
+            title=template % {"stage": st.name, "d": st.time_limit_days, "name": name}, url=url(pk),
+        )
 
 
 def pool_warnings(now):
