@@ -53,7 +53,7 @@ NAVIGATION = [
             (_("Webhooks"), "integrations:webhook_list", "settings", "broadcast"),
             (_("Automation"), "automation:rule_list", "settings", "lightning-charge"),
             (_("Change log"), "core:objectchange_list", "settings", "clock-history"),
-            (_("Imports"), "imports:job_list", None, "upload"),
+            (_("Imports"), "imports:job_list", "customers", "upload"),
         ],
     ),
 ]

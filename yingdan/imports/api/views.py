@@ -21,7 +21,7 @@ from ..models import DuplicateMode, ImportJob
 class ImportCreateSerializer(serializers.Serializer):
     file = serializers.FileField()
     object = serializers.ChoiceField(choices=[])
-    mode = serializers.ChoiceField(choices=DuplicateMode.choices, default=DuplicateMode.SKIP)
+    mode = serializers.CharField(default=DuplicateMode.SKIP, help_text="skip, update or create (what to do with a duplicate)")
     owner_mode = serializers.ChoiceField(choices=["me", "column", "team"], default="me")
     department = serializers.IntegerField(required=False, allow_null=True)
     sheet = serializers.CharField(required=False, allow_blank=True, default="")
@@ -31,6 +31,11 @@ class ImportCreateSerializer(serializers.Serializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["object"].choices = sorted(importers)
+
+    def validate_mode(self, value):
+        if value not in DuplicateMode.values:
+            raise serializers.ValidationError(_("Choose skip, update or create."))
+        return value
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
