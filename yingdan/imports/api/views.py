@@ -109,7 +109,10 @@ class ImportJobViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewset
         return Response(result)
 
     def get_object(self):
-        job = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
+        pk = str(self.kwargs["pk"])
+        if not (pk.isascii() and pk.isdigit() and int(pk) < 2**63):
+            raise Http404  # a non-numeric id is "not found", not a server error
+        job = self.get_queryset().filter(pk=pk).first()
         if job is None:
             raise Http404
         return job
