@@ -102,15 +102,29 @@ def run_due_reminders(now=None, *, send=None) -> dict[str, int]:
         count = 0
         batch = list(kind.finder(now))
         recipients = users.in_bulk({r.recipient_id for r in batch})
+        already = _already_sent(batch)
         for reminder in batch:
             user = recipients.get(reminder.recipient_id)
-            if user is None:
+            if user is None or f"{reminder.dedupe_key}:{user.pk}" in already:
                 continue
             created = send([user], key, reminder.title, body=reminder.body, url=reminder.url,
                            target=reminder.record, dedupe_key=reminder.dedupe_key)
             count += len(created)
         sent[key] = count
     return sent
+
+
+def _already_sent(batch, chunk: int = 1000) -> set[str]:
+    """Dedupe keys (as notify() stores them: key:recipient) already sent, read in chunks through the unique
+    index, so a run that finds everything sent costs a few queries instead of one per reminder. notify() still
+    checks each key itself: this is only a shortcut."""
+    from yingdan.notifications.models import Notification
+
+    keys = [f"{r.dedupe_key}:{r.recipient_id}" for r in batch]
+    found: set[str] = set()
+    for i in range(0, len(keys), chunk):
+        found.update(Notification.objects.filter(dedupe_key__in=keys[i:i + chunk]).values_list("dedupe_key", flat=True))
+    return found
 
 
 # -- the built-in finders ---------------------------------------------------------------------------------------
