@@ -67,6 +67,7 @@ def add_error_responses(result, generator, request, public):
     """Postprocessing hook: every operation documents the one error format for the error statuses the base
     classes can return, the rate-limit headers, and `Idempotency-Key` on POST."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    _local_times(schemas)
     schemas["Error"] = ERROR_SCHEMA
     ref = {"$ref": "#/components/schemas/Error"}
     for item in result.get("paths", {}).values():
@@ -87,3 +88,21 @@ def add_error_responses(result, generator, request, public):
                                    "schema": {"type": "string", "maxLength": 255},
                                    "description": "Replays the first response for 24 hours; a different body → 422."})
     return result
+
+
+TIME_PATTERN = r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$"
+
+
+def _local_times(node):
+    """Times of day are local wall-clock times ("09:00:00", no offset): OpenAPI's `format: time` is RFC 3339's
+    full-time, which requires an offset, so they are documented by a pattern instead."""
+    if isinstance(node, dict):
+        if node.get("format") == "time" and node.get("type") == "string":
+            node.pop("format")
+            node["pattern"] = TIME_PATTERN
+            node.setdefault("example", "09:00:00")
+        for value in node.values():
+            _local_times(value)
+    elif isinstance(node, list):
+        for value in node:
+            _local_times(value)
