@@ -17,6 +17,9 @@ class _SecretMixin:
         if self.instance.pk and self.instance.secret:
             f.help_text = _("Stored: %(masked)s — leave empty to keep it.") % {"masked": self.instance.secret_masked}
 
+    def grouped_fields(self):
+        return [("", [self[name] for name in self.fields])]
+
     def clean_secret(self):
         value = self.cleaned_data.get("secret") or ""
         return value.strip()

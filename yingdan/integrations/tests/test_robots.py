@@ -152,6 +152,8 @@ def test_api_url_validation_masking_permissions(fake, admin, rep):
 def test_pages_mask_and_test_send(client, fake, admin, rep):
     url = fake.dingtalk_url(token="tok-secret-token", secret=SECRET)
     client.force_login(admin)
+    html = client.get(reverse("integrations:robot_add")).content.decode()
+    assert 'name="vendor"' in html and 'name="secret"' in html and 'name="kinds"' in html
     r = client.post(reverse("integrations:robot_add"), {"vendor": "dingtalk", "name": "销售群", "webhook_url": "ftp:/x y", "secret": SECRET})
     assert r.status_code == 400 and not Robot.objects.exists()
     r = client.post(reverse("integrations:robot_add"), {"vendor": "dingtalk", "name": "销售群", "webhook_url": url, "secret": "SECwrong-000000"})

@@ -195,6 +195,8 @@ def test_pages(client, fake, admin, rep):
     assert r.status_code == 200
     html = r.content.decode()
     assert hook.secret not in html and 'data-status="success"' in html
+    html = client.get(reverse("integrations:webhook_add")).content.decode()
+    assert 'name="events"' in html and 'name="url"' in html
     r = client.post(reverse("integrations:webhook_add"), {"name": "w2", "url": "nope", "events": "*"})
     assert r.status_code == 400 and Webhook.objects.count() == 1
     r = client.post(reverse("integrations:webhook_add"), {"name": "w2", "url": fake.hook_url("w2"), "events": "customers.*, leads.*"})
