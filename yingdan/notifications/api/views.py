@@ -5,6 +5,8 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from yingdan.core.api.schema import SingleObjectSchema
+
 from .. import services
 from ..filtersets import NotificationFilterSet
 from ..models import Notification
@@ -61,6 +63,7 @@ class NotificationPreferenceViewSet(viewsets.ViewSet):
 
     permission_module = None
     serializer_class = PreferenceSerializer
+    schema = SingleObjectSchema()  # the list route returns one object
 
     def _data(self, pref):
         from yingdan.core import registry
@@ -72,7 +75,7 @@ class NotificationPreferenceViewSet(viewsets.ViewSet):
     def list(self, request):
         return Response(PreferenceSerializer(self._data(services.get_preference(request.user))).data)
 
-    @extend_schema(request=PreferenceSerializer, responses=PreferenceSerializer)
+    @extend_schema(request=PreferenceSerializer, responses={200: PreferenceSerializer})
     def create(self, request):
         """Same as PUT .../me/: replace the signed-in user's preferences (omitted parts are kept)."""
         return self.update_me(request)
