@@ -168,7 +168,9 @@ class CalendarView(generic.ObjectPermissionMixin, View):
         for task in tasks:
             by_day.setdefault(timezone.localdate(task.due_at), []).append(task)
         days = [start + datetime.timedelta(days=i) for i in range((end - start).days)]
-        weeks = [[{"date": d, "tasks": by_day.get(d, []), "in_month": mode == "week" or d.month == day.month}
+        per_day = 30 if mode == "week" else 8  # a busy team day shows its first tasks and "+N more" (the list)
+        weeks = [[{"date": d, "tasks": by_day.get(d, [])[:per_day], "more": max(0, len(by_day.get(d, [])) - per_day),
+                   "in_month": mode == "week" or d.month == day.month}
                   for d in days[i:i + 7]] for i in range(0, len(days), 7)]
         context = {
             **self.model_context(), "weeks": weeks, "mode": mode, "team": team, "day": day, "today": timezone.localdate(),
