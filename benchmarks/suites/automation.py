@@ -40,6 +40,7 @@ def _rules(user) -> list:
 def run(ctx) -> dict:
     import datetime
 
+    from django.contrib.auth import get_user_model
     from django.utils import timezone
 
     from yingdan.automation import engine, scheduled
@@ -50,6 +51,8 @@ def run(ctx) -> dict:
     from yingdan.customers.models import Customer
     from yingdan.customers.services import save_customer
 
+    # The saves are made by an in-memory superuser: what is measured is the rules' cost, not the manager's scope.
+    actor = get_user_model()(username="bench-automation", is_superuser=True, is_active=True)
     results = {}
     AutomationRule.objects.filter(name__startswith="bench-").delete()
     ids = list(Customer.objects.visible_to(ctx.user).order_by("-id").values_list("pk", flat=True)[:200])
@@ -63,7 +66,7 @@ def run(ctx) -> dict:
         customer.address = f"自动化基准路{i}号"
         try:
             with transaction.atomic(), context.change_context(user=ctx.user, source=ChangeSource.WEB):
-                save_customer(ctx.user, customer, confirm_duplicates=True)
+                save_customer(actor, customer, confirm_duplicates=True)
                 raise _Rollback
         except _Rollback:
             pass
