@@ -11,8 +11,8 @@ from yingdan.duplicates.api.urls import register as register_duplicates
 from yingdan.exports.api import register as register_exports
 from yingdan.followups.api.urls import register as register_followups
 from yingdan.handover.api.urls import register as register_handover
-from yingdan.integrations.api import register as register_integrations
 from yingdan.imports.api.urls import register as register_imports
+from yingdan.integrations.api import register as register_integrations
 from yingdan.leads.api.urls import register as register_leads
 from yingdan.notifications.api.urls import register as register_notifications
 from yingdan.opportunities.api.urls import register as register_opportunities
