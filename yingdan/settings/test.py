@@ -23,3 +23,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# The live server shares the in-memory SQLite connection between request threads: serialise requests there.
+from .base import DATABASES, MIDDLEWARE  # noqa: E402
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    MIDDLEWARE = ["yingdan.core.testing.SerialRequestsMiddleware", *MIDDLEWARE]
