@@ -173,6 +173,9 @@ def delivery_body(delivery: WebhookDelivery) -> bytes:
     return json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 
+DELIVERY_LEASE = timedelta(minutes=2)  # longer than the request timeout
+
+
 def send_delivery(delivery_id, *, now=None) -> WebhookDelivery | None:
     """Send one delivery (an id, or a row just read by the caller) unless it is already delivered/finally
     failed or not due. Records the outcome."""
@@ -191,6 +194,13 @@ def send_delivery(delivery_id, *, now=None) -> WebhookDelivery | None:
         delivery.error = _("Webhook disabled")[:300]
         delivery.next_retry_at = None
         delivery.save(update_fields=["status", "error", "next_retry_at"])
+        return delivery
+    # Lease the row before sending: the conditional UPDATE succeeds for one sender only, so the minute sweep and
+    # a still-running job never both send it; a sender that dies leaves a lease that expires and the sweep retries.
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery.pk, status=delivery.status, next_retry_at=delivery.next_retry_at
+    ).update(next_retry_at=now + DELIVERY_LEASE)
+    if not claimed:
         return delivery
     body = delivery_body(delivery)
     headers = {

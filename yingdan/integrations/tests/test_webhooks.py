@@ -210,3 +210,15 @@ def test_pages(client, fake, admin, rep):
     client.force_login(rep)
     assert client.get(reverse("integrations:webhook_list")).status_code == 403
     assert client.get(reverse("integrations:webhook_detail", args=[hook.pk])).status_code == 403
+
+
+def test_two_senders_of_one_row_send_it_once(fake, admin):
+    """The minute sweep and a still-running job both holding the same pending row: only one lease succeeds."""
+    hook = make_hook(admin, fake.hook_url("race"))
+    [pk] = services.create_deliveries([hook.pk], "customers.customer.create", "race-1", {"n": 1})
+    first = WebhookDelivery.objects.select_related("webhook").get(pk=pk)
+    second = WebhookDelivery.objects.select_related("webhook").get(pk=pk)  # read before the first one sent
+    services.send_delivery(first)
+    services.send_delivery(second)
+    assert len(fake.state.hooks["race"]) == 1
+    assert WebhookDelivery.objects.get(pk=pk).status == WebhookDelivery.Status.SUCCESS
