@@ -140,3 +140,13 @@ class BusinessModelForm(forms.ModelForm):
         return groups
 
 
+
+
+class OwnerChangeForm(forms.Form):
+    """The form of every bulk "change owner" action: an active user (the service checks 'transfer')."""
+
+    owner = forms.ModelChoiceField(get_user_model().objects.filter(is_active=True), label=_("New owner"))
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_widgets(self)

@@ -119,11 +119,3 @@ class CustomerBulkEditForm(forms.Form):
         if not any(cleaned.get(k) for k in self.fields):
             raise forms.ValidationError(_("Choose at least one value to set."))
         return cleaned
-
-
-class CustomerTransferForm(forms.Form):
-    owner = forms.ModelChoiceField(get_user_model().objects.filter(is_active=True), label=_("New owner"))
-
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        style_widgets(self)

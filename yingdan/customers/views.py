@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from yingdan.core.choices import Action
+from yingdan.core.forms import OwnerChangeForm
 from yingdan.core.models import Attachment
 from yingdan.core.permissions import get_permissions
 from yingdan.core.views import generic
@@ -15,7 +16,7 @@ from yingdan.pools import services as pool_services
 
 from . import services
 from .filtersets import ContactFilterSet, CustomerFilterSet, name_search
-from .forms import ContactForm, CustomerBulkEditForm, CustomerForm, CustomerTransferForm
+from .forms import ContactForm, CustomerBulkEditForm, CustomerForm
 from .models import Contact, Customer
 from .tables import ContactTable, CustomerTable
 
@@ -154,7 +155,7 @@ class CustomerBulkEditView(generic.BulkActionView):
 class CustomerBulkTransferView(generic.BulkActionView):
     model = Customer
     action = Action.TRANSFER
-    form_class = CustomerTransferForm
+    form_class = OwnerChangeForm
     title = _("Change owner")
     success_url_name = "customers:customer_list"
 

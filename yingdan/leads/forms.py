@@ -95,14 +95,6 @@ class LeadBulkEditForm(forms.Form):
         return cleaned
 
 
-class LeadTransferForm(forms.Form):
-    owner = forms.ModelChoiceField(get_user_model().objects.filter(is_active=True), label=_("New owner"))
-
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        style_widgets(self)
-
-
 class LeadAssignTeamForm(forms.Form):
     department = forms.ModelChoiceField(
         Department.objects.filter(is_active=True, assignment_rule__isnull=False).order_by("path"), label=_("Team"),

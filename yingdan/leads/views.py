@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from yingdan.core.choices import Action
+from yingdan.core.forms import OwnerChangeForm
 from yingdan.core.permissions import get_permissions
 from yingdan.core.views import generic
 from yingdan.customers.models import Customer
@@ -23,7 +24,6 @@ from .forms import (
     LeadBulkEditForm,
     LeadConvertForm,
     LeadForm,
-    LeadTransferForm,
 )
 from .models import AssignmentRule, Lead
 from .tables import AssignmentRuleTable, LeadTable
@@ -136,7 +136,7 @@ class LeadBulkEditView(generic.BulkActionView):
 class LeadBulkTransferView(generic.BulkActionView):
     model = Lead
     action = Action.TRANSFER
-    form_class = LeadTransferForm
+    form_class = OwnerChangeForm
     title = gettext_lazy("Change owner")
     success_url_name = "leads:lead_list"
 

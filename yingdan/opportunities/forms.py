@@ -110,14 +110,6 @@ class OpportunityForm(BusinessModelForm):
         return cleaned
 
 
-class OpportunityTransferForm(forms.Form):
-    owner = forms.ModelChoiceField(get_user_model().objects.filter(is_active=True), label=_("New owner"))
-
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        style_widgets(self)
-
-
 class OpportunityBulkMoveForm(forms.Form):
     stage = StageChoiceField(Stage.objects.filter(is_active=True, pipeline__is_active=True).select_related("pipeline"), label=_("Move to stage"))
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from yingdan.core.choices import Action
 from yingdan.core.exceptions import ObjectNotVisible
+from yingdan.core.forms import OwnerChangeForm
 from yingdan.core.permissions import get_permissions
 from yingdan.core.views import generic
 
@@ -25,7 +26,6 @@ from ..forms import (
     GateForm,
     OpportunityBulkMoveForm,
     OpportunityForm,
-    OpportunityTransferForm,
 )
 from ..kanban import CardRenderer, is_stalled
 from ..models import ChecklistItem, Opportunity, Stage, StageChange
@@ -237,7 +237,7 @@ class ChecklistTickView(generic.ObjectPermissionMixin, generic.View):
 class OpportunityBulkTransferView(generic.BulkActionView):
     model = Opportunity
     action = Action.TRANSFER
-    form_class = OpportunityTransferForm
+    form_class = OwnerChangeForm
     title = gettext_lazy("Change owner")
     success_url_name = "opportunities:opportunity_list"
 
