@@ -2,7 +2,7 @@ import django_filters
 
 from yingdan.core.api.filters import BaseFilterSet, NumberInFilter
 
-from ..models import Opportunity, Stage, StageKind
+from ..models import ChecklistItem, Opportunity, Stage, StageKind
 
 
 class OpportunityFilterSet(BaseFilterSet):
@@ -34,4 +34,14 @@ class StageFilterSet(BaseFilterSet):
 
     class Meta:
         model = Stage
+        fields = []
+
+
+class ChecklistItemFilterSet(BaseFilterSet):
+    stage = NumberInFilter(field_name="stage_id", lookup_expr="in", label="Stage ids")
+    pipeline = NumberInFilter(field_name="stage__pipeline_id", lookup_expr="in", label="Pipeline ids")
+    is_active = django_filters.BooleanFilter()
+
+    class Meta:
+        model = ChecklistItem
         fields = []
