@@ -1,4 +1,6 @@
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
@@ -12,6 +14,8 @@ from yingdan.core.permissions import get_permissions
 from yingdan.core.text import normalize
 from yingdan.customers.models import Customer
 from yingdan.org.models import Department
+from yingdan.pools import services as pool_services
+from yingdan.pools.models import Pool
 
 from .. import services
 from ..models import AssignmentRule, Lead
@@ -33,6 +37,27 @@ class LeadCountSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
+class LeadIdsSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), min_length=1, max_length=1000)
+
+
+class LeadTransferSerializer(LeadIdsSerializer):
+    owner = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True), help_text="An active user.")
+
+
+class LeadReleaseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, help_text="Why the lead goes back to the pool (required).")
+    pool = serializers.PrimaryKeyRelatedField(queryset=Pool.objects.filter(is_active=True, object_type="lead"), required=False,
+                                              allow_null=True, help_text="A lead pool; default: the pool covering the lead.")
+
+
+def _call(func, *args, **kwargs):
+    try:
+        return func(*args, **kwargs)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(django_errors_to_api(exc))
+
+
 class LeadViewSet(BaseModelViewSet):
     """Leads (线索) in your data scope. `?q=` searches name, company, pinyin, mobile/phone and e-mail.
     `POST {id}/convert/` turns a lead into a customer and a contact."""
@@ -41,7 +66,7 @@ class LeadViewSet(BaseModelViewSet):
     serializer_class = LeadSerializer
     filterset_class = LeadFilterSet
     permission_module = "leads"
-    action_permissions = {"convert": "edit", "assign_team": "transfer"}
+    action_permissions = {"convert": "edit", "assign_team": "transfer", "release": "edit", "transfer": "transfer", "bulk_delete": "delete"}
     select_related_fields = ("owner", "department", "status", "source", "pool", "converted_customer", "converted_contact", "created_by")
     prefetch_related_fields = ("collaborators",)
     ordering_fields = ("id", "name", "company", "created_at", "updated_at", "last_contact_at")
@@ -70,6 +95,35 @@ class LeadViewSet(BaseModelViewSet):
             count = services.assign_leads_to_team(request.user, body.validated_data["ids"], body.validated_data["department"])
         except DjangoValidationError as exc:
             raise serializers.ValidationError(django_errors_to_api(exc))
+        return Response({"count": count})
+
+    @extend_schema(request=LeadTransferSerializer, responses=LeadCountSerializer,
+                   summary="Give several leads to one user (the list's bulk transfer; needs 'transfer')")
+    @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
+    def transfer(self, request):
+        body = LeadTransferSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        count = _call(services.transfer_leads, request.user, body.validated_data["ids"], body.validated_data["owner"])
+        return Response({"count": count})
+
+    @extend_schema(request=LeadIdsSerializer, responses=LeadCountSerializer,
+                   summary="Delete several leads (those in your delete scope; others are skipped)")
+    @action(detail=False, methods=["post"], url_path="bulk-delete", pagination_class=None, filter_backends=[])
+    def bulk_delete(self, request):
+        body = LeadIdsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with transaction.atomic():
+            count = _call(services.delete_leads, request.user, body.validated_data["ids"])
+        return Response({"count": count})
+
+    @extend_schema(request=LeadReleaseSerializer, responses=LeadCountSerializer, summary="Return a lead to a public pool (reason required)")
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None):
+        lead = self.get_object()
+        body = LeadReleaseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        count = _call(pool_services.release, request.user, Lead, [lead.pk], body.validated_data["reason"],
+                      pool=body.validated_data.get("pool"))
         return Response({"count": count})
 
     @extend_schema(request=LeadConvertSerializer, responses={200: dict})
