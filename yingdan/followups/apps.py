@@ -8,9 +8,14 @@ class FollowupsConfig(AppConfig):
     verbose_name = _("Follow-ups")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete
+
         from yingdan.core import registry
 
-        from . import timeline
+        from . import services, timeline
+        from .models import FollowUp
+
+        post_delete.connect(services.followup_deleted, sender=FollowUp, dispatch_uid="followup_attachments_deleted")
 
         registry.register_module("followups", _("Follow-ups"), actions=["view", "create", "edit", "delete", "import", "export"], order=25)
         registry.register_lookup_kind("followup_type", _("Follow-up type"))

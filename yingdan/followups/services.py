@@ -174,14 +174,22 @@ def delete_followup(actor, followup: FollowUp) -> None:
     require(actor, "followups", Action.DELETE)
     current = lock_visible(actor, FollowUp, followup.pk, Action.DELETE)
     _check_author(actor, current, Action.DELETE)
-    target_type = ContentType.objects.get_for_model(FollowUp)
-    attachments = list(Attachment.objects.filter(target_type=target_type, target_id=current.pk))
     customer_id, lead_id = current.customer_id, current.lead_id
-    current.delete()
-    Attachment.objects.filter(pk__in=[a.pk for a in attachments]).delete()
-    transaction.on_commit(lambda: files.delete_files(attachments))
+    current.delete()  # its attachments go with it (followup_deleted)
     refresh_contact_dates(Customer, customer_id)
     refresh_contact_dates(Lead, lead_id)
+
+
+def followup_deleted(sender, instance, using=None, **kwargs):
+    """post_delete of a follow-up, however it goes (delete_followup, or the cascade of deleting its customer or
+    lead): its attachment rows are deleted in the same transaction and the stored files once it commits (a
+    rollback keeps both)."""
+    target_type = ContentType.objects.db_manager(using).get_for_model(FollowUp)
+    attachments = list(Attachment.objects.using(using).filter(target_type=target_type, target_id=instance.pk))
+    if not attachments:
+        return
+    Attachment.objects.using(using).filter(pk__in=[a.pk for a in attachments]).delete()
+    transaction.on_commit(lambda: files.delete_files(attachments), using=using)
 
 
 @transaction.atomic
