@@ -107,12 +107,23 @@ class DeliverySerializer(serializers.ModelSerializer):
 
 
 class WebhookViewSet(BaseModelViewSet):
-    """Outbound webhooks. `GET /webhooks/{id}/deliveries/` is the delivery log."""
+    """Outbound webhooks. `GET /webhooks/{id}/deliveries/` is the delivery log; `POST /webhooks/{id}/ping/` sends a
+    `ping` event now and returns its delivery (status, HTTP code, time, error)."""
 
     queryset = Webhook.objects.all()
     serializer_class = WebhookSerializer
     permission_module = "settings"
+    action_permissions = {"ping": Action.EDIT}
     filterset_fields = ["is_active"]
+
+    @extend_schema(request=None, responses={200: DeliverySerializer}, summary="Send a ping event now (the settings page's ping)")
+    @action(detail=True, methods=["post"])
+    def ping(self, request, pk=None):
+        hook = self.get_object()
+        delivery = services.send_test_event(request.user, hook)
+        if delivery is None:  # leased by the sweep meanwhile: report the row as it stands
+            delivery = hook.deliveries.filter(event="ping").order_by("-id").first()
+        return Response(DeliverySerializer(delivery).data, status=status.HTTP_200_OK)
 
     @extend_schema(responses={200: DeliverySerializer(many=True)})
     @action(detail=True, methods=["get"])
