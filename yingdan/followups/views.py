@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -194,6 +194,11 @@ class DueListView(LoginRequiredMixin, View):
         if request.GET.get("owner", "").isdigit():
             owner = int(request.GET["owner"])
         mine = request.GET.get("mine") == "1" or not is_manager
+        if request.GET.get("_groups") == "1":
+            # The per-rep panel is fetched after the page (HTMX): counting a region's overdue customers costs
+            # more than the page of rows, and the list should not wait for it. It needs none of the list's rows.
+            groups = self.per_rep_counts(model, reps, today) if is_manager and reps else []
+            return render(request, "followups/_due_groups.html", {"groups": groups, "kind": kind, "when": when, "owner": owner})
 
         qs = model.objects.visible_to(request.user).filter(**date_q)
         if mine:
@@ -218,11 +223,6 @@ class DueListView(LoginRequiredMixin, View):
 
         params = request.GET.copy()
         params.pop("page", None)
-        if request.GET.get("_groups") == "1":
-            # The per-rep panel is fetched after the page (HTMX): counting a region's overdue customers costs
-            # more than the page of rows, and the list should not wait for it.
-            groups = self.per_rep_counts(model, reps, today) if is_manager and reps else []
-            return render(request, "followups/_due_groups.html", {"groups": groups, "kind": kind, "when": when, "owner": owner})
         params.pop("_groups", None)
         groups = []
         counts = self.my_counts(model, request.user, today)
@@ -254,22 +254,25 @@ class DueListView(LoginRequiredMixin, View):
 
     @staticmethod
     def per_rep_counts(model, reps, today):
-        """[{rep, today, overdue}] for reps with something due: one grouped COUNT(*) per bucket over the
-        (owner, next_followup_at) index."""
+        """[{rep, today, overdue}] for reps with something due: one GROUP BY owner over the (owner,
+        next_followup_at) index range `next_followup_at <= today` of each rep, both buckets counted in the pass."""
         ids = [r.pk for r in reps[:MAX_REPS]]
-        base = model.objects.filter(owner_id__in=ids).order_by()
-        due_today = dict(base.filter(next_followup_at=today).values_list("owner_id").annotate(n=Count("*")))
-        overdue = dict(base.filter(next_followup_at__lt=today).values_list("owner_id").annotate(n=Count("*")))
-        rows = [{"rep": r, "today": due_today.get(r.pk, 0), "overdue": overdue.get(r.pk, 0)} for r in reps[:MAX_REPS]]
+        counts = {
+            owner_id: (n_today, n_overdue)
+            for owner_id, n_today, n_overdue in model.objects.filter(owner_id__in=ids, next_followup_at__lte=today)
+            .order_by().values("owner_id")
+            .annotate(t=Count("next_followup_at", filter=Q(next_followup_at=today)), o=Count("next_followup_at", filter=Q(next_followup_at__lt=today)))
+            .values_list("owner_id", "t", "o")
+        }
+        rows = [{"rep": r, "today": counts.get(r.pk, (0, 0))[0], "overdue": counts.get(r.pk, (0, 0))[1]} for r in reps[:MAX_REPS]]
         rows = [r for r in rows if r["today"] or r["overdue"]]
         rows.sort(key=lambda r: (-r["overdue"], -r["today"], r["rep"].pk))
         return rows
 
     @staticmethod
     def my_counts(model, user, today):
-        base = model.objects.filter(owner_id=user.pk)
-        return {
-            "today": base.filter(next_followup_at=today).count(),
-            "overdue": base.filter(next_followup_at__lt=today).count(),
-        }
+        """The user's own due-today and overdue counts: one pass over their (owner, next_followup_at) range."""
+        return model.objects.filter(owner_id=user.pk, next_followup_at__lte=today).aggregate(
+            today=Count("next_followup_at", filter=Q(next_followup_at=today)), overdue=Count("next_followup_at", filter=Q(next_followup_at__lt=today)),
+        )
 

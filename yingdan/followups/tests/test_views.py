@@ -247,6 +247,30 @@ class TestDueList(ViewTestCases.Base):
         self.assertEqual(self.ids(drill), {self.mine_overdue.pk})
         self.assertEqual(self.client.get(reverse("followups:due_list"), {"sort": "-name", "page": "x"}).status_code, 200)
 
+    def test_per_rep_panel_is_one_grouped_count(self):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        today = timezone.localdate()
+        factories.make_customer(self.owner, next_followup_at=today - datetime.timedelta(days=9))
+        manager_a = factories.make_user("manager_a", ["manager"], self.region_a, name="周杰")
+        self.login(manager_a)
+        with CaptureQueriesContext(connection) as queries:
+            panel = self.client.get(reverse("followups:due_list"), {"_groups": "1", "when": "overdue"}, HTTP_HX_REQUEST="true")
+        groups = {g["rep"].pk: (g["today"], g["overdue"]) for g in panel.context["groups"]}
+        self.assertEqual(groups, {self.owner.pk: (1, 2)})
+        # the panel does not build (count, page) the list it sits beside
+        on_customers = [q["sql"] for q in queries.captured_queries if 'FROM "customers_customer"' in q["sql"]]
+        self.assertEqual(len(on_customers), 1, on_customers)
+        self.assertIn("GROUP BY", on_customers[0])
+
+    def test_own_counts(self):
+        today = timezone.localdate()
+        factories.make_customer(self.owner, next_followup_at=today - datetime.timedelta(days=9))
+        self.login(self.owner)
+        response = self.client.get(reverse("followups:due_list"))
+        self.assertEqual(response.context["counts"], {"today": 1, "overdue": 2})
+
     def test_noperm_is_403(self):
         self.login(self.noperm)
         self.assertEqual(self.client.get(reverse("followups:due_list")).status_code, 403)
