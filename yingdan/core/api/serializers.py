@@ -28,7 +28,7 @@ from ..choices import FieldAccess
 from ..permissions import get_permissions
 from . import schema  # noqa: F401  (registers the OpenAPI extensions)
 from .exceptions import django_errors_to_api
-from .fields import CustomFieldsField, NestedRelatedField, custom_field_definitions
+from .fields import CustomFieldsField, IdentityUrlField, NestedRelatedField, custom_field_definitions
 
 BRIEF_CANDIDATES = ("username", "name", "code")
 # Relations to these are choosable by anyone who may write the referencing record (a rep picks a customer
@@ -96,7 +96,7 @@ class BaseModelSerializer(serializers.ModelSerializer):
         return field_class, kwargs
 
     def build_url_field(self, field_name, model_class):
-        return serializers.HyperlinkedIdentityField, {"view_name": f"{model_class._meta.model_name}-detail"}
+        return IdentityUrlField, {"view_name": f"{model_class._meta.model_name}-detail"}
 
     def get_fields(self):
         fields = super().get_fields()

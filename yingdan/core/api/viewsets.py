@@ -9,7 +9,7 @@ serializer's `save_instance` / `delete_instance`, i.e. the app's service functio
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -28,6 +28,8 @@ from .permissions import METHOD_ACTIONS
 
 SCOPE_ACTIONS = {**METHOD_ACTIONS, "POST": Action.CREATE}
 BULK_MAX = 1000
+# Query parameters read by the paginator, the ordering and search backends and the renderer, not by filtersets.
+NON_FILTER_PARAMS = frozenset({"cursor", "page_size", "ordering", "q", "format"})
 
 
 class ApiBehaviourMixin:
@@ -123,12 +125,41 @@ class BulkWriteMixin:
         })
 
 
+def load_related(objects: list, names) -> None:
+    """Fill the foreign keys `names` of `objects` (one model) with one query per related model, for the
+    relations not loaded yet: what `select_related` would give, without the joins."""
+    if not objects:
+        return
+    meta = type(objects[0])._meta
+    wanted: dict = {}  # related model -> (ids, [(field, obj, id)])
+    for name in names:
+        field = meta.get_field(name)
+        if not field.many_to_one or field.target_field != field.related_model._meta.pk:
+            continue
+        for obj in objects:
+            value = getattr(obj, field.attname)
+            if value is None or field.is_cached(obj):
+                continue
+            ids, pending = wanted.setdefault(field.related_model, (set(), []))
+            ids.add(value)
+            pending.append((field, obj, value))
+    for model, (ids, pending) in wanted.items():
+        rows = model._base_manager.in_bulk(ids)
+        for field, obj, value in pending:
+            if value in rows:  # a missing row is left to the descriptor (it raises as usual)
+                field.set_cached_value(obj, rows[value])
+
+
 class ScopedQuerysetMixin:
     """`get_queryset()` restricted to what the user may do with the current HTTP method."""
 
     permission_module: str = ""
     select_related_fields: tuple[str, ...] = ()
     prefetch_related_fields: tuple[str, ...] = ()
+    # Foreign keys loaded after the rows, one query per related model for the whole page (`load_related`),
+    # instead of joined: small lookup tables, or relations that are usually empty. Every join more
+    # roughly doubles PostgreSQL's planning time of the page query (7 joins: 10-15 ms for a plan run in 0.6 ms).
+    batch_related_fields: tuple[str, ...] = ()
     # {viewset action: permission action}, e.g. {"deactivate": "edit"}; also used by ModulePermission.
     action_permissions: dict[str, str] = {}
 
@@ -152,6 +183,41 @@ class ScopedQuerysetMixin:
         if self.prefetch_related_fields:
             queryset = queryset.prefetch_related(*self.prefetch_related_fields)
         return queryset
+
+    def get_serializer(self, *args, **kwargs):
+        instance = args[0] if args else kwargs.get("instance")
+        if self.batch_related_fields and instance is not None:
+            if kwargs.get("many"):
+                instance = list(instance)  # a page already is one; an unpaginated queryset is read here
+                if args:
+                    args = (instance, *args[1:])
+                else:
+                    kwargs["instance"] = instance
+                load_related(instance, self.batch_related_fields)
+            elif isinstance(instance, models.Model):
+                load_related([instance], self.batch_related_fields)
+        return super().get_serializer(*args, **kwargs)
+
+    def filter_queryset(self, queryset):
+        """The backends in order, except that the filterset is not built when the request carries none of
+        its parameters: it would filter nothing (a GET by id or a plain page of a list), and building it
+        (one filter per column and per custom field) costs more than the rest of a GET by id."""
+        for backend_class in list(self.filter_backends):
+            backend = backend_class()
+            if isinstance(backend, DjangoFilterBackend) and not self._has_filter_params(backend, queryset):
+                continue
+            queryset = backend.filter_queryset(self.request, queryset, self)
+        return queryset
+
+    def _has_filter_params(self, backend, queryset) -> bool:
+        params = self.request.query_params
+        if not params:
+            return False
+        filterset_class = backend.get_filterset_class(self, queryset)
+        if filterset_class is None:
+            return False
+        # Anything else may be a filter (a range filter reads `<name>_min`, custom fields `cf_<key>`, ...).
+        return any(name not in NON_FILTER_PARAMS or name in filterset_class.base_filters for name in params)
 
     def get_object(self):
         value = str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, ""))

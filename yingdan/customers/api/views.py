@@ -37,7 +37,8 @@ class CustomerViewSet(BaseModelViewSet):
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilterSet
     permission_module = "customers"
-    select_related_fields = ("owner", "department", "industry", "source", "level", "status", "created_by")
+    select_related_fields = ("owner", "department", "created_by")
+    batch_related_fields = ("industry", "source", "level", "status", "pool", "previous_owner")
     prefetch_related_fields = ("tags", "collaborators")
     ordering_fields = ("id", "name", "created_at", "updated_at")
     search_phone_fields = ("phone",)
