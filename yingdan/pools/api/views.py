@@ -5,11 +5,19 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from yingdan.core.api.exceptions import django_errors_to_api
-from yingdan.core.api.viewsets import BaseReadOnlyViewSet
+from yingdan.core.api.viewsets import BaseModelViewSet
 
 from .. import services
-from ..models import Pool
-from .serializers import PoolAssignSerializer, PoolClaimSerializer, PoolResultSerializer, PoolSerializer
+from ..models import Pool, PoolSettings
+from .serializers import (
+    PoolAssignSerializer,
+    PoolClaimSerializer,
+    PoolResultSerializer,
+    PoolSerializer,
+    PoolSettingsSerializer,
+    RecyclePreviewSerializer,
+    RecycleStartedSerializer,
+)
 
 
 def _call(func, *args, **kwargs):
@@ -19,14 +27,17 @@ def _call(func, *args, **kwargs):
         raise serializers.ValidationError(django_errors_to_api(exc))
 
 
-class PoolViewSet(BaseReadOnlyViewSet):
+class PoolViewSet(BaseModelViewSet):
     """Public pools (公海池) you can see. `POST /pools/{id}/claim/` with `{"object_id"}` claims a customer or a
-    lead (by the pool's kind); `POST /pools/{id}/assign/` with `{"object_ids", "owner"}` is for pool admins."""
+    lead (by the pool's kind); `POST /pools/{id}/assign/` with `{"object_ids", "owner"}` is for pool admins.
+    Creating, changing and deleting pools, the company-wide settings (`/pools/settings/`) and recycling
+    (`/pools/recycling/`) need the pools module's create/edit/delete, like the settings pages. Deleting a pool
+    that still holds records is refused (400)."""
 
     queryset = Pool.objects.all()
     serializer_class = PoolSerializer
     permission_module = "pools"
-    action_permissions = {"claim": "view", "assign": "view"}
+    action_permissions = {"claim": "view", "assign": "view", "pool_settings": "edit", "recycling": "edit"}
     ordering_fields = ("id", "name")
     ordering = ("object_type", "name", "id")
     search_fields = ("name",)
@@ -62,3 +73,39 @@ class PoolViewSet(BaseReadOnlyViewSet):
         model = services.model_for(pool.object_type)
         count = _call(services.assign, request.user, model, body.validated_data["object_ids"], body.validated_data["owner"], pool=pool)
         return Response({"count": count})
+
+    @extend_schema(methods=["GET"], request=None, responses=PoolSettingsSerializer, summary="Company-wide holding caps")
+    @extend_schema(methods=["PUT", "PATCH"], request=PoolSettingsSerializer, responses=PoolSettingsSerializer,
+                   summary="Change the company-wide holding caps")
+    @action(detail=False, methods=["get", "put", "patch"], url_path="settings", pagination_class=None, filter_backends=[])
+    def pool_settings(self, request):
+        current = PoolSettings.get()
+        if request.method == "GET":
+            return Response(PoolSettingsSerializer(current).data)
+        body = PoolSettingsSerializer(current, data=request.data, partial=request.method == "PATCH")
+        body.is_valid(raise_exception=True)
+        for name, value in body.validated_data.items():
+            setattr(current, name, value)
+        saved = _call(services.save_settings, request.user, current)
+        return Response(PoolSettingsSerializer(saved).data)
+
+    @extend_schema(methods=["GET"], request=None, responses=RecyclePreviewSerializer,
+                   summary="What tonight's recycling run would return to each pool (a dry run)")
+    @extend_schema(methods=["POST"], request=None, responses={202: RecycleStartedSerializer},
+                   summary="Run recycling now (in the background), like the preview page's button")
+    @action(detail=False, methods=["get", "post"], url_path="recycling", pagination_class=None, filter_backends=[])
+    def recycling(self, request):
+        if not services.manages_pools(request.user):
+            from rest_framework.exceptions import PermissionDenied
+
+            raise PermissionDenied()
+        if request.method == "POST":
+            from ..tasks import recycle_now
+
+            recycle_now()
+            return Response({"started": True}, status=202)
+        report = services.recycle(dry_run=True)
+        pools = {p.pk: p for p in Pool.objects.all()}
+        rows = [{"pool": pid, "name": pools[pid].name, "object_type": ot, "count": n}
+                for (ot, pid), n in sorted(report.per_pool.items(), key=lambda kv: kv[0][1]) if pid in pools]
+        return Response({"total": report.total, "pools": rows})
