@@ -108,7 +108,15 @@ def pools_visible_to(user, object_type: str | None = None):
 
 
 def is_pool_member(user, pool: Pool) -> bool:
-    return is_pool_admin(user, pool) or pools_visible_to(user).filter(pk=pool.pk).exists()
+    """Whether `user` may see (and, in an open pool, claim from) `pool`. The ids of the pools a user sees are
+    read once per user object (one request), like the pools they administer."""
+    if is_pool_admin(user, pool):
+        return True
+    cache = getattr(user, "_yd_pool_member", None)
+    if cache is None:
+        cache = set(pools_visible_to(user).values_list("pk", flat=True))
+        user._yd_pool_member = cache
+    return pool.pk in cache
 
 
 # -- which pool covers a record -------------------------------------------------------------------------
@@ -158,29 +166,50 @@ def _repr(model, row: dict) -> str:
     return str(row.get("name", ""))[:200]
 
 
+def _insert_many(model, constants: dict, varying: list[str], rows: list[tuple]) -> None:
+    """INSERT `rows` (values of the `varying` fields, in order) with the `constants` into `model`'s table, in
+    multi-row statements: no model instance per row (a recycling night writes hundreds of thousands). Every value
+    goes through its field's get_db_prep_save, as bulk_create would; the constants only once."""
+    from django.db import connection
+
+    meta = model._meta
+    names = [*constants, *varying]
+    fields = [meta.get_field(n) for n in names]
+    fixed = [f.get_db_prep_save(constants[n], connection) for n, f in zip(constants, fields, strict=False)]
+    prep = [f.get_db_prep_save for f in fields[len(constants):]]
+    cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    per = max(1, min(500, (connection.features.max_query_params or 10_000) // len(fields)))
+    table = connection.ops.quote_name(meta.db_table)
+    with connection.cursor() as cursor:
+        for i in range(0, len(rows), per):
+            batch = rows[i:i + per]
+            params = []
+            for row in batch:
+                params += fixed
+                params += [p(v, connection) for p, v in zip(prep, row, strict=True)]
+            cursor.execute(f"INSERT INTO {table} ({cols}) VALUES {', '.join([one] * len(batch))}", params)
+
+
 def _log(model, rows: list[dict], changes_for, *, kind: str, pool_id, to_owner_id, reason: str = "", at=None, actor=None) -> None:
-    """Bulk-write one ObjectChange and one PoolEvent per moved row (rows: id, owner_id, department_id, name...)."""
+    """Write one ObjectChange and one PoolEvent per moved row (rows: id, owner_id, department_id, name...), in bulk."""
     if not rows:
         return
     ctx = context.current()
     user = ctx.user if getattr(ctx.user, "is_authenticated", False) else None
     ct = ContentType.objects.get_for_model(model)
     at = at or timezone.now()
-    ObjectChange.objects.bulk_create([
-        ObjectChange(
-            user=user, user_name=(user.get_username() if user else "")[:150], source=ctx.source,
-            request_id=ctx.request_id, action=ChangeAction.UPDATE, content_type=ct, object_id=row["id"],
-            object_repr=_repr(model, row), changes=changes_for(row),
-        )
-        for row in rows
-    ], batch_size=1000)
-    PoolEvent.objects.bulk_create([
-        PoolEvent(
-            content_type=ct, object_id=row["id"], object_repr=_repr(model, row), pool_id=pool_id, kind=kind,
-            actor_id=actor.pk if actor is not None and actor.pk else (user.pk if user else None), from_owner_id=row["owner_id"], to_owner_id=to_owner_id, reason=reason[:500], at=at,
-        )
-        for row in rows
-    ], batch_size=1000)
+    reprs = [_repr(model, row) for row in rows]
+    _insert_many(ObjectChange, {
+        "time": timezone.now(), "user": user.pk if user else None,
+        "user_name": (user.get_username() if user else "")[:150], "source": ctx.source,
+        "request_id": ctx.request_id, "action": ChangeAction.UPDATE, "content_type": ct.pk,
+    }, ["object_id", "object_repr", "changes"], [(row["id"], r, changes_for(row)) for row, r in zip(rows, reprs, strict=True)])
+    _insert_many(PoolEvent, {
+        "content_type": ct.pk, "pool": pool_id, "kind": kind,
+        "actor": actor.pk if actor is not None and actor.pk else (user.pk if user else None),
+        "to_owner": to_owner_id, "reason": reason[:500], "at": at,
+    }, ["object_id", "object_repr", "from_owner"], [(row["id"], r, row["owner_id"]) for row, r in zip(rows, reprs, strict=True)])
 
 
 def _row_fields(model) -> list[str]:
@@ -189,11 +218,11 @@ def _row_fields(model) -> list[str]:
 
 # -- caps ----------------------------------------------------------------------------------------------------
 def held_count(user, model, *, count_won: bool) -> int:
+    """Records the user owns (won customers left out unless they count): one count over the owner index."""
     qs = model.objects.filter(owner_id=user.pk)
     if not count_won and model._meta.label_lower == "customers.customer":
-        won = list(Lookup.objects.filter(kind="customer_status", code=WON_STATUS_CODE).values_list("pk", flat=True))
-        if won:
-            qs = qs.filter(Q(status__isnull=True) | ~Q(status_id__in=won))
+        won = Lookup.objects.filter(kind="customer_status", code=WON_STATUS_CODE).values("pk")
+        qs = qs.filter(Q(status__isnull=True) | ~Q(status_id__in=won))
     return qs.count()
 
 
@@ -211,8 +240,8 @@ def hold_cap_for(user, model, pool: Pool | None) -> tuple[int | None, bool]:
     return min(caps, key=lambda c: c[0])
 
 
-def _check_hold_cap(user, model, pool, adding: int = 1) -> None:
-    company = PoolSettings.get()
+def _check_hold_cap(user, model, pool, adding: int = 1, *, company: PoolSettings | None = None) -> None:
+    company = company or PoolSettings.get()
     company_cap = company.customer_hold_cap if object_type_of(model) == "customer" else company.lead_hold_cap
     checks = []
     if company_cap is not None:
@@ -240,8 +269,10 @@ def claims_today(user, pool: Pool, now=None) -> int:
 
 
 def _lock_user(user):
-    """Serialise one user's claims/assignments (PostgreSQL row lock; SQLite IMMEDIATE already serialises)."""
-    return User.objects.select_for_update().only("id").get(pk=user.pk)
+    """Serialise one user's claims/assignments (PostgreSQL row lock; SQLite IMMEDIATE already serialises).
+    FOR NO KEY UPDATE: other transactions' foreign-key checks on the user row (records they give this user,
+    change-log rows by this user) are not blocked by it, while a second claim of the same user waits."""
+    return User.objects.select_for_update(no_key=True).only("id").get(pk=user.pk)
 
 
 # -- claim ------------------------------------------------------------------------------------------------
@@ -253,7 +284,6 @@ def claim(actor, model, pk, *, pool: Pool | None = None):
     module = model.permission_module
     require(actor, module, Action.VIEW)
     require(actor, "pools", Action.VIEW)
-    _lock_user(actor)
     obj = model.objects.select_related("pool").filter(pk=pk).first()
     if obj is None:
         raise ObjectNotVisible()
@@ -278,12 +308,18 @@ def claim(actor, model, pk, *, pool: Pool | None = None):
                 % {"date": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")},
                 code="cooldown",
             )
-    if pool.daily_claim_cap is not None and claims_today(actor, pool, now) >= pool.daily_claim_cap:
-        raise ValidationError(
-            _("You have reached today's limit of %(cap)d claims from this pool.") % {"cap": pool.daily_claim_cap},
-            code="daily_cap",
-        )
-    _check_hold_cap(actor, model, pool)
+    company = PoolSettings.get()
+    company_cap = company.customer_hold_cap if object_type_of(model) == "customer" else company.lead_hold_cap
+    if pool.daily_claim_cap is not None or pool.hold_cap is not None or company_cap is not None:
+        # A cap applies: the actor's claims are serialised from here on, so the counts below see every earlier
+        # claim of theirs committed. Without caps the conditional UPDATE alone decides (no lock needed).
+        _lock_user(actor)
+        if pool.daily_claim_cap is not None and claims_today(actor, pool, now) >= pool.daily_claim_cap:
+            raise ValidationError(
+                _("You have reached today's limit of %(cap)d claims from this pool.") % {"cap": pool.daily_claim_cap},
+                code="daily_cap",
+            )
+        _check_hold_cap(actor, model, pool, company=company)
     values = {
         "owner_id": actor.pk, "pool_id": None, "pool_entered_at": None, "owner_since": now,
         "recycle_warned_at": None, "updated_at": now,
