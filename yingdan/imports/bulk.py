@@ -1,0 +1,511 @@
+"""The bulk path of the customer import (customers + their one contact per row), chunk by chunk.
+
+Same outcomes as the per-row path (`services._process_row`: `save_customer` + `save_contact` per row), with a
+few statements per chunk instead of ~13 per row:
+
+- every row is parsed and validated in memory (the importer's `parse`, then the model's own field validation
+  and `clean()`, custom fields against definitions read once; lookups/owners are guaranteed by the importer);
+- the duplicate rules are answered for the whole chunk at once: one `IN (...)` per exact key, and for the fuzzy
+  company rule the very candidate search of `duplicates.services._fuzzy_candidates` (rarest bigrams under the
+  same bounds, from gram counts read once per chunk and kept exact as rows are added) over the chunk's rows
+  plus the rows this chunk already wrote (held in memory);
+- a row that *might* be a duplicate (of the database or of an earlier row of the file), that repeats an
+  earlier row's company, or that anything else makes special is handed to the per-row path, after the rows
+  before it have been written — so it sees exactly what it would have seen one row at a time. The bulk check
+  only has to be sure that a row has *no* match; its false alarms just cost a per-row save;
+- the clean rows are written with bulk INSERTs (customers, contacts, their search grams, their change-log rows
+  with the same field diffs), one event per record, and the rules that are checked after a save (the record
+  must be inside the importer's scope) are checked per batch; a batch that fails one is rolled back and redone
+  row by row.
+
+Assumption: while an import runs, nobody else deletes enough customers to bring a bigram that had more than
+GRAM_BOUND rows back under the bound (such a bigram is then not re-counted during the job).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
+from rapidfuzz import fuzz
+
+from yingdan.core import changelog, events, registry
+from yingdan.core.choices import Action, ChangeAction
+from yingdan.core.context import current as current_context
+from yingdan.core.models import ObjectChange
+from yingdan.core.permissions import get_permissions
+from yingdan.core.text import company_key
+
+from .models import RowResult
+
+log = logging.getLogger(__name__)
+
+BULK_MIN_ROWS = 50  # smaller chunks go row by row (a bulk chunk has a fixed cost of a few statements)
+IN_BATCH = 900
+COUNT_BATCH = 400  # capped gram counts per statement (SQLite allows 500 terms in a compound SELECT)
+
+CUSTOMER_FK = ["industry", "source", "level", "status", "owner", "department", "created_by", "pool", "previous_owner"]
+CONTACT_FK = ["customer", "created_by"]
+
+
+class _Redo(Exception):
+    """A written batch broke a rule checked after saving: roll it back and redo its rows one by one."""
+
+
+def _chunks(seq, n=IN_BATCH):
+    seq = list(seq)
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
+
+def _in_values(model, column: str, values) -> set:
+    found = set()
+    for part in _chunks(sorted(values)):
+        found.update(model._base_manager.filter(**{f"{column}__in": part}).order_by().values_list(column, flat=True))
+    return found
+
+
+# -- eligibility (once per job) ------------------------------------------------------------------------
+def plan(importer, ctx):
+    """The job-wide facts the bulk path needs, or None when this job must go row by row."""
+    cached = ctx.cache.get("bulk_plan", False)
+    if cached is not False:
+        return cached
+    ctx.cache["bulk_plan"] = result = _plan(importer, ctx)
+    return result
+
+
+def _plan(importer, ctx):
+    from yingdan.customers.models import Contact, Customer
+    from yingdan.duplicates import services as dup
+    from yingdan.duplicates.models import RuleAction
+
+    if importer.key != "customers":
+        return None
+    actor = ctx.actor
+    perms = get_permissions(actor)
+    if not (perms.has("customers", Action.CREATE) and perms.has("contacts", Action.CREATE)):
+        return None
+    if perms.field_map("customers") or perms.field_map("contacts"):
+        return None  # field permissions: the services' per-field checks decide
+    expected = {"customers.customer": "duplicate_check_customer", "contacts.contact": "duplicate_check_contact"}
+    for label, name in (("customers.customer", expected["customers.customer"]), ("customers.contact", expected["contacts.contact"])):
+        if [f.__name__ for f in registry.save_checks.get(label, ())] not in ([name], []):
+            return None  # another app checks these saves: the services run it
+    customer_defs = Customer.custom_field_definitions()
+    if any(d.unique for d in customer_defs):
+        return None
+    contact_defs = Contact.custom_field_definitions()
+    try:
+        contact_custom = Contact().validate_custom_fields({}, contact_defs, partial=False)
+    except ValidationError:
+        return None
+    customer_rules = dup.active_rules("customer")
+    contact_block = [r for r in dup.active_rules("contact") if r.action_for("import") == RuleAction.BLOCK]
+    return {
+        "can_transfer": perms.has("customers", Action.TRANSFER),
+        "customer_defs": customer_defs,
+        "contact_custom": contact_custom,
+        "customer_rules": customer_rules,
+        "contact_block_rules": contact_block,
+        "big_grams": set(),  # bigrams known to have more than GRAM_BOUND rows
+    }
+
+
+# -- the chunk's view of existing records -----------------------------------------------------------
+class Known:
+    """What the duplicate rules can match: the database as of the chunk's start (read in bulk) plus every
+    customer/contact written since by this chunk (kept in memory)."""
+
+    def __init__(self, plan):
+        self.plan = plan
+        self.db = defaultdict(set)  # (model, column) -> values present
+        self.mem = defaultdict(set)
+        self.counts: dict[str, int] = {}
+        self.gram_ids: dict[str, list] = defaultdict(list)  # gram -> [(pk, dedupe_name)] (db + memory)
+
+    # exact keys
+    def has(self, model: str, column: str, value) -> bool:
+        return value in self.db[(model, column)] or value in self.mem[(model, column)]
+
+    def load_exact(self, model_cls, model: str, column: str, values) -> None:
+        values = {v for v in values if v not in (None, "")}
+        if values:
+            self.db[(model, column)] |= _in_values(model_cls, column, values)
+
+    # bigram counts and candidates (kind 1: customer names)
+    def load_grams(self, keys) -> None:
+        from yingdan.duplicates.services import GRAM_BOUND
+        from yingdan.search.grams import query_grams
+        from yingdan.search.models import SearchGram
+
+        big = self.plan["big_grams"]
+        wanted = set()
+        for k in keys:
+            if len(k) >= 2:
+                wanted.update(g for g in query_grams(k) if g not in big)
+        table = connection.ops.quote_name(SearchGram._meta.db_table)
+        part = f"SELECT %s, (SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE kind = 1 AND gram = %s LIMIT {GRAM_BOUND + 1}) t)"
+        with connection.cursor() as cursor:
+            for grams in _chunks(sorted(wanted), COUNT_BATCH):
+                params = []
+                for g in grams:
+                    params += [g, g]
+                cursor.execute(" UNION ALL ".join([part] * len(grams)), params)
+                for g, n in cursor.fetchall():
+                    self.counts[g] = n
+                    if n > GRAM_BOUND:
+                        big.add(g)
+            small = [g for g in wanted if 0 < self.counts.get(g, 0) <= GRAM_BOUND]
+            ids: dict[int, list] = defaultdict(list)
+            for grams in _chunks(sorted(small)):
+                marks = ", ".join(["%s"] * len(grams))
+                cursor.execute(f"SELECT gram, object_id FROM {table} WHERE kind = 1 AND gram IN ({marks})", grams)
+                for g, pk in cursor.fetchall():
+                    ids[pk].append(g)
+        if ids:
+            from yingdan.customers.models import Customer
+
+            for part in _chunks(sorted(ids)):
+                for pk, name in Customer._base_manager.filter(pk__in=part).order_by().values_list("pk", "dedupe_name"):
+                    for g in ids[pk]:
+                        self.gram_ids[g].append((pk, name))
+
+    def count(self, g: str) -> int:
+        from yingdan.duplicates.services import GRAM_BOUND
+
+        if g in self.plan["big_grams"]:
+            return GRAM_BOUND + 1
+        return self.counts.get(g, 0)
+
+    def add_customer(self, pk, dedupe_name: str, search_name: str, phone: str, credit_code) -> None:
+        """A customer written by this chunk (pk None while it waits in a batch)."""
+        from yingdan.duplicates.services import GRAM_BOUND
+        from yingdan.search.grams import name_grams
+
+        self.mem[("customer", "dedupe_name")].add(dedupe_name)
+        if phone:
+            self.mem[("customer", "phone")].add(phone)
+        if credit_code:
+            self.mem[("customer", "credit_code")].add(credit_code)
+        big = self.plan["big_grams"]
+        for g in name_grams(search_name):
+            if g in big or g not in self.counts:
+                continue  # over the bound, or a bigram no row of this chunk asks about
+            n = self.counts[g] + 1
+            self.counts[g] = n
+            if n > GRAM_BOUND:
+                big.add(g)
+            else:
+                self.gram_ids[g].append((pk, dedupe_name))
+
+    def add_contact(self, mobile: str, email: str, search_name: str) -> None:
+        for column, v in (("mobile", mobile), ("email", email), ("search_name", search_name)):
+            if v:
+                self.mem[("contact", column)].add(v)
+
+
+def _fuzzy_maybe(known: Known, key: str, threshold: int) -> bool:
+    """Whether `_fuzzy_candidates(customer, key, threshold)` could find anything (never False when it would)."""
+    from yingdan.duplicates.services import CANDIDATE_BUDGET, GRAM_BOUND, _min_shared_grams
+    from yingdan.search.grams import query_grams
+
+    if known.has("customer", "dedupe_name", key):
+        return True
+    if threshold >= 100 or len(key) < 2:
+        return False
+    sized = sorted(t for t in ((min(known.count(g), GRAM_BOUND + 1), g) for g in query_grams(key)) if t[0] > 0)
+    needed = sized[: max(len(sized) - _min_shared_grams(len(key), threshold) + 1, 1)]
+    budget = CANDIDATE_BUDGET
+    for n, g in needed:
+        if n <= min(GRAM_BOUND, budget):
+            budget -= n
+            for _pk, other in known.gram_ids.get(g, ()):
+                if other and fuzz.ratio(key, other, score_cutoff=threshold):
+                    return True
+    return False
+
+
+def _customer_maybe_duplicate(plan, known: Known, customer) -> bool:
+    from yingdan.duplicates import services as dup
+    from yingdan.duplicates.fields import DEFAULT_THRESHOLD, FIELD_MAP, FUZZY_KEYS
+
+    data = dup.record_data(customer)
+    values_by_target = {}
+    for rule in plan["customer_rules"]:
+        values = values_by_target.get(rule.target_type)
+        if values is None:
+            values = values_by_target[rule.target_type] = dup.normalized_values("customer", data, rule.target_type)
+        conditions = rule.conditions or []
+        mapping = FIELD_MAP.get(("customer", rule.target_type))
+        if not mapping or not conditions or any(c.get("field") not in values for c in conditions):
+            continue
+        if rule.target_type != "customer":
+            if dup._rule_hits(rule, "customer", values, None):  # no record of that kind is written here
+                return True
+            continue
+        maybe = True
+        for c in conditions:
+            field = c["field"]
+            if c.get("match") == "fuzzy" and field in FUZZY_KEYS:
+                ok = _fuzzy_maybe(known, values[field], int(c.get("threshold", DEFAULT_THRESHOLD)))
+            else:
+                ok = known.has("customer", mapping[field][1], values[field])
+            if not ok:
+                maybe = False
+                break
+        if maybe:
+            return True
+    return False
+
+
+def _contact_maybe_blocked(plan, known: Known, contact) -> bool:
+    from yingdan.duplicates import services as dup
+    from yingdan.duplicates.fields import FIELD_MAP
+
+    rules = plan["contact_block_rules"]
+    if not rules:
+        return False
+    values = dup.normalized_values("contact", dup.record_data(contact), "contact")
+    mapping = FIELD_MAP[("contact", "contact")]
+    for rule in rules:
+        conditions = rule.conditions or []
+        if not conditions or any(c.get("field") not in values for c in conditions):
+            continue
+        # a new customer has no contacts yet (a repeated company goes row by row): "same customer" never holds
+        if all(c["field"] != "customer" and known.has("contact", mapping[c["field"]][1], values[c["field"]]) for c in conditions):
+            return True
+    return False
+
+
+# -- one chunk ----------------------------------------------------------------------------------------
+class Row:
+    __slots__ = ("num", "values", "data", "result", "written", "error", "slow", "customer", "contact", "key")
+
+    def __init__(self, num, values):
+        self.num, self.values = num, values
+        self.data = None
+        self.result = self.error = None
+        self.written = []
+        self.slow = False
+        self.customer = self.contact = None
+        self.key = ""
+
+
+def _build(importer, ctx, plan, row: Row) -> None:
+    """The customer and contact of a parsed row as the services would save them; any doubt → per row."""
+    from yingdan.customers.models import Contact, Customer
+
+    values = row.data
+    fields = importer.model_values(values)
+    custom = importer.custom_values(values)
+    customer = Customer(**{k: v for k, v in fields.items() if k != "owner"})
+    if values.get("owner") is not None:
+        customer.owner = values["owner"]
+    elif ctx.owner_mode == "team" and ctx.department is not None:
+        customer.owner = None  # picked when the row is written (fair assignment keeps state)
+    else:
+        customer.owner = ctx.actor
+    customer.created_by = ctx.actor
+    customer.custom_fields = customer.validate_custom_fields(custom or {}, plan["customer_defs"], partial=False)
+    customer.clean_fields(exclude=CUSTOMER_FK)
+    customer.clean()
+    customer.refresh_search_keys()
+    customer.dedupe_name = company_key(customer.name)[:255]
+    if not customer.credit_code:
+        customer.credit_code = None
+    row.customer = customer
+    row.key = ("customer", company_key(values.get("name") or ""))  # as CustomerImporter.write keys ctx.seen
+    if values.get("contact_name"):
+        contact = Contact(name=values["contact_name"], mobile=values.get("contact_mobile") or "",
+                          title=values.get("contact_title") or "", email=values.get("contact_email") or "")
+        contact.created_by = ctx.actor
+        contact.custom_fields = dict(plan["contact_custom"])
+        contact.clean_fields(exclude=CONTACT_FK)
+        contact.clean()
+        contact.refresh_search_keys()
+        row.contact = contact
+
+
+def run_chunk(importer, ctx, mapping, chunk, process_row, labels) -> list[Row]:
+    """Import one chunk (inside the caller's transaction); returns its rows with result/written/error."""
+    from yingdan.customers.models import Contact, Customer
+    from yingdan.imports.importers import error_text
+
+    p = plan(importer, ctx)
+    rows = []
+    for num, values in chunk:
+        row = Row(num, values)
+        rows.append(row)
+        raw = {key: (values[i] if i < len(values) else None) for i, key in mapping.items()}
+        try:
+            row.data = importer.parse(ctx, raw)
+        except ValidationError as exc:
+            row.result, row.error = RowResult.FAILED, error_text(exc, labels)
+            continue
+        except Exception:
+            row.slow = True
+            continue
+        try:
+            _build(importer, ctx, p, row)
+        except (ValidationError, ValueError, TypeError):
+            row.slow = True  # the services report it exactly
+    fast = [r for r in rows if r.result is None and not r.slow]
+
+    known = Known(p)
+    known.load_exact(Customer, "customer", "dedupe_name", (r.customer.dedupe_name for r in fast))
+    known.load_exact(Customer, "customer", "phone", (r.customer.phone for r in fast))
+    known.load_exact(Customer, "customer", "credit_code", (r.customer.credit_code for r in fast))
+    if p["contact_block_rules"]:
+        contacts = [r.contact for r in fast if r.contact is not None]
+        known.load_exact(Contact, "contact", "mobile", (c.mobile for c in contacts))
+        known.load_exact(Contact, "contact", "email", (c.email for c in contacts))
+        known.load_exact(Contact, "contact", "search_name", (c.search_name for c in contacts))
+    if any(c.get("match") == "fuzzy" for rule in p["customer_rules"] if rule.target_type == "customer" for c in rule.conditions or []):
+        known.load_grams(r.customer.dedupe_name for r in fast)
+
+    batch: list[Row] = []
+    pending_keys: set = set()
+    dirty = False
+    for row in rows:
+        if row.result is not None:
+            continue
+        go_slow = row.slow or dirty or row.key in ctx.seen or row.key in pending_keys
+        if not go_slow:
+            customer = row.customer
+            go_slow = (
+                (customer.credit_code and known.has("customer", "credit_code", customer.credit_code))
+                or _customer_maybe_duplicate(p, known, customer)
+                or (row.contact is not None and _contact_maybe_blocked(p, known, row.contact))
+            )
+        if not go_slow and row.customer.owner_id is None:
+            importer.apply_owner(ctx, row.customer, row.data)  # team: fair assignment, in row order
+        if not go_slow and row.customer.owner_id != ctx.actor.pk and not p["can_transfer"]:
+            go_slow = True
+        if go_slow:
+            dirty = _flush(ctx, p, known, batch, process_row, importer, mapping) or dirty
+            batch, pending_keys = [], set()
+            dirty = _slow(ctx, known, row, process_row, importer, mapping) or dirty
+            continue
+        row.customer.sync_department()
+        batch.append(row)
+        pending_keys.add(row.key)
+        c = row.customer
+        known.add_customer(None, c.dedupe_name, c.search_name, c.phone, c.credit_code)
+        if row.contact is not None:
+            known.add_contact(row.contact.mobile, row.contact.email, row.contact.search_name)
+    _flush(ctx, p, known, batch, process_row, importer, mapping)
+    return rows
+
+
+def _slow(ctx, known, row, process_row, importer, mapping) -> bool:
+    """The per-row path for one row; what it wrote joins `known`. True when it changed an existing record
+    (the chunk's bulk view is then stale: its other rows go row by row too)."""
+    from yingdan.customers.models import Contact, Customer
+
+    row.result, row.written, row.error = process_row(importer, ctx, mapping, row.values)
+    changed = False
+    for w in row.written:
+        if w["action"] != "created":
+            changed = True
+        elif w["model"] == "customers.customer":
+            for dn, sn, phone, code in Customer._base_manager.filter(pk=w["pk"]).values_list("dedupe_name", "search_name", "phone", "credit_code"):
+                known.add_customer(w["pk"], dn, sn, phone, code)
+        elif w["model"] == "customers.contact":
+            for mobile, email, sn in Contact._base_manager.filter(pk=w["pk"]).values_list("mobile", "email", "search_name"):
+                known.add_contact(mobile, email, sn)
+    return changed
+
+
+def _flush(ctx, p, known, batch, process_row, importer, mapping) -> bool:
+    """Write the batch; True when it had to be redone row by row (the chunk's bulk view is then stale)."""
+    if not batch:
+        return False
+    try:
+        with transaction.atomic():
+            _write(ctx, batch)
+        return False
+    except (_Redo, DatabaseError, ValidationError) as exc:
+        log.info("bulk import batch redone row by row: %r", exc)
+        for row in batch:
+            row.customer.pk = None
+            if row.contact is not None:
+                row.contact.pk = None
+            ctx.seen.pop(row.key, None)
+        # `known` counted the batch as written: it is stale now. The rest of the chunk goes row by row and
+        # the bigrams marked as over the bound are counted again from the database in the next chunk.
+        p["big_grams"].clear()
+        for row in batch:
+            _slow(ctx, known, row, process_row, importer, mapping)
+        return True
+
+
+def forget(ctx) -> None:
+    """After a rolled-back chunk (preview): what it counted as written does not exist."""
+    p = ctx.cache.get("bulk_plan")
+    if p:
+        p["big_grams"].clear()
+
+
+def _write(ctx, batch: list[Row]) -> None:
+    from yingdan.customers.models import Contact, Customer
+    from yingdan.imports.importers import Importer
+    from yingdan.search.indexing import index_instances
+
+    actor = ctx.actor
+    customers = [r.customer for r in batch]
+    Customer.objects.bulk_create(customers)
+    contacts = []
+    for r in batch:
+        if r.contact is not None:
+            r.contact.customer = r.customer
+            contacts.append(r.contact)
+    if contacts:
+        Contact.objects.bulk_create(contacts)
+    index_instances(customers)
+    index_instances(contacts)
+    # what the services check after saving: the record is inside the actor's scope
+    need = [c.pk for c in customers if c.owner_id == actor.pk] + [c.customer_id for c in contacts]
+    if need:
+        need = set(need)
+        seen = set()
+        for part in _chunks(sorted(need)):
+            seen.update(Customer.objects.visible_to(actor, Action.VIEW).filter(pk__in=part).values_list("pk", flat=True))
+        if seen != need:
+            raise _Redo("a customer would be outside the importer's scope")
+    if contacts:
+        n = 0
+        for part in _chunks([c.pk for c in contacts]):
+            n += Contact.objects.visible_to(actor, Action.VIEW).filter(pk__in=part).count()
+        if n != len(contacts):
+            raise _Redo("a contact would be outside the importer's scope")
+    # the change log: the same rows `changelog.on_saved` writes for each save
+    cctx = current_context()
+    user = cctx.user if getattr(cctx.user, "is_authenticated", False) else None
+    user_name = (user.get_username() if user else "")[:150]
+    ct = {m: ContentType.objects.get_for_model(m) for m in (Customer, Contact)}
+    changes_rows, logged = [], []
+    for r in batch:
+        for obj in (r.customer, r.contact):
+            if obj is None:
+                continue
+            after = changelog.snapshot(obj)
+            changes = {k: [None, v] for k, v in after.items() if v not in (None, "", [], {})}
+            obj._changelog_snapshot = after
+            changes_rows.append(ObjectChange(
+                user=user, user_name=user_name, source=cctx.source, request_id=cctx.request_id,
+                action=ChangeAction.CREATE, content_type=ct[type(obj)], object_id=obj.pk,
+                object_repr=str(obj)[:200], changes=changes))
+            logged.append((obj, changes))
+    ObjectChange.objects.bulk_create(changes_rows, batch_size=500)
+    for obj, changes in logged:
+        events.emit(ChangeAction.CREATE, obj, changes=changes)
+    for r in batch:
+        r.result = RowResult.CREATED
+        r.written = [Importer.written(r.customer, "created")]
+        if r.contact is not None:
+            r.written.append(Importer.written(r.contact, "created"))
+        ctx.seen[r.key] = r.customer.pk
