@@ -1,7 +1,7 @@
 """Outbound channels: group robots (DingTalk, Feishu, WeCom) and generic webhooks, with their delivery logs.
 
-URLs and secrets are credentials: they are kept out of the change log and never shown back in full
-(`masked()`); editing a robot or webhook without re-entering the secret keeps it."""
+URLs and secrets are credentials: they are stored encrypted (`crypto.py`), kept out of the change log and never
+shown back in full (`masked()`); editing a robot or webhook without re-entering the secret keeps it."""
 
 import uuid
 
@@ -12,9 +12,13 @@ from django.utils.translation import gettext_lazy as _
 
 from yingdan.core.models.base import ChangeLoggedModel, ScopedQuerySet
 
+from .crypto import EncryptedCharField, EncryptedURLField, UnreadableSecret
+
 
 def masked(value: str) -> str:
     """`SEC…a1b2`-style: the first three and last four characters, never the whole secret."""
+    if isinstance(value, UnreadableSecret):
+        return str(_("unreadable (SECRET_KEY changed?) — enter it again"))
     if not value:
         return ""
     if len(value) <= 8:
@@ -34,8 +38,8 @@ class Robot(ChangeLoggedModel):
 
     vendor = models.CharField(_("vendor"), max_length=10, choices=Vendor.choices)
     name = models.CharField(_("name"), max_length=100)
-    webhook_url = models.URLField(_("webhook URL"), max_length=500, help_text=_("The robot's webhook address from the group settings."))
-    secret = models.CharField(_("signing secret"), max_length=200, blank=True,
+    webhook_url = EncryptedURLField(_("webhook URL"), max_length=500, help_text=_("The robot's webhook address from the group settings."))
+    secret = EncryptedCharField(_("signing secret"), max_length=200, blank=True,
                               help_text=_("DingTalk/Feishu signing secret (加签). WeCom has no secret: its key is in the URL."))
     keyword = models.CharField(_("keyword"), max_length=50, blank=True,
                                help_text=_("If the robot has a keyword check, every message starts with this keyword."))
@@ -67,6 +71,8 @@ class Robot(ChangeLoggedModel):
     @property
     def url_masked(self) -> str:
         """Host and path without the token/key."""
+        if isinstance(self.webhook_url, UnreadableSecret):
+            return masked(self.webhook_url)
         return self.webhook_url.split("?")[0][:60] + ("?…" if "?" in self.webhook_url else "")
 
 
@@ -109,7 +115,7 @@ class Webhook(ChangeLoggedModel):
     url = models.URLField(_("URL"), max_length=500)
     events = models.JSONField(_("events"), default=list,
                               help_text=_("Event names or patterns, e.g. customers.customer.create, customers.*, *"))
-    secret = models.CharField(_("secret"), max_length=200, blank=True,
+    secret = EncryptedCharField(_("secret"), max_length=200, blank=True,
                               help_text=_("Used to sign each body (X-Yingdan-Signature: sha256=HMAC-SHA256(secret, body))."))
     is_active = models.BooleanField(_("active"), default=True)
     consecutive_failures = models.PositiveIntegerField(_("consecutive failures"), default=0)

@@ -26,6 +26,7 @@ from yingdan.core.choices import Action
 from yingdan.core.services import require
 
 from . import signing
+from .crypto import UnreadableSecret
 from .models import Robot, RobotMessage, Vendor, Webhook, WebhookDelivery
 
 log = logging.getLogger(__name__)
@@ -173,6 +174,7 @@ def delivery_body(delivery: WebhookDelivery) -> bytes:
     return json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 
+UNREADABLE_ERROR = "secret unreadable (SECRET_KEY changed?)"
 DELIVERY_LEASE = timedelta(minutes=2)  # longer than the request timeout
 
 
@@ -201,6 +203,10 @@ def send_delivery(delivery_id, *, now=None) -> WebhookDelivery | None:
         pk=delivery.pk, status=delivery.status, next_retry_at=delivery.next_retry_at
     ).update(next_retry_at=now + DELIVERY_LEASE)
     if not claimed:
+        return delivery
+    if isinstance(hook.secret, UnreadableSecret):
+        # never send unsigned or wrongly signed: fail (and retry) until the key is restored or the secret re-entered
+        record_attempt(delivery, ok=False, code=None, elapsed_ms=0, excerpt="", error=UNREADABLE_ERROR, now=now)
         return delivery
     body = delivery_body(delivery)
     headers = {
@@ -402,6 +408,9 @@ def build_request(robot: Robot, title: str, text: str, mentions=(), *, now: floa
 
 
 def post_robot(robot: Robot, title: str, text: str, mentions=()) -> RobotResult:
+    if isinstance(robot.webhook_url, UnreadableSecret) or isinstance(robot.secret, UnreadableSecret):
+        return RobotResult(False, "unreadable", _("The stored URL or secret cannot be decrypted (SECRET_KEY changed?): "
+                                                  "restore the old key or enter them again."), config=True)
     url, body = build_request(robot, title, text, mentions)
     try:
         resp = client().post(url, json=body)
