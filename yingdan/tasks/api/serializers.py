@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from rest_framework import serializers
 
+from yingdan.core.api.exceptions import django_errors_to_api
 from yingdan.core.api.fields import NestedRelatedField
 from yingdan.core.api.serializers import BaseModelSerializer
 
@@ -48,8 +50,18 @@ class TaskSerializer(BaseModelSerializer):
         return super().create(validated_data)
 
     def update(self, instance, validated_data):
+        """A status change goes through `set_status` like the page's status buttons: done completes the task
+        (a repeating task gets its next occurrence), a cancelled task must be reopened before it is done."""
         self._target_label = validated_data.pop("target_label", self._unset)
-        return super().update(instance, validated_data)
+        new_status = validated_data.pop("status", None)
+        if new_status is None or new_status == instance.status:
+            return super().update(instance, validated_data)
+        with transaction.atomic():
+            task = super().update(instance, validated_data)
+            try:
+                return services.set_status(self.actor, task, new_status)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(django_errors_to_api(exc))
 
     def save_instance(self, instance, *, m2m, custom_fields):
         label = getattr(self, "_target_label", None)

@@ -1,4 +1,6 @@
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -17,6 +19,25 @@ class EmptySerializer(serializers.Serializer):
     """No body."""
 
 
+class TaskIdsSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), min_length=1, max_length=1000)
+
+
+class TaskReassignSerializer(TaskIdsSerializer):
+    owner = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True), help_text="An active user.")
+
+
+class TaskCountSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+
+
+def _call(func, *args, **kwargs):
+    try:
+        return func(*args, **kwargs)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(django_errors_to_api(exc))
+
+
 class TaskViewSet(BaseModelViewSet):
     """Tasks (任务) in your data scope. `?q=` searches the title; `?overdue=true`, `?linked_type=customers.customer`."""
 
@@ -28,7 +49,25 @@ class TaskViewSet(BaseModelViewSet):
     prefetch_related_fields = ("collaborators",)
     ordering_fields = ("id", "due_at", "priority", "created_at", "updated_at")
     search_fields = ("title",)
-    action_permissions = {"complete": "edit", "reopen": "edit"}
+    action_permissions = {"complete": "edit", "reopen": "edit", "reassign": "transfer", "bulk_delete": "delete"}
+
+    @extend_schema(request=TaskReassignSerializer, responses=TaskCountSerializer,
+                   summary="Give several tasks to another user (the list's bulk reassign; needs 'transfer')")
+    @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
+    def reassign(self, request):
+        body = TaskReassignSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return Response({"count": _call(services.reassign_tasks, request.user, body.validated_data["ids"], body.validated_data["owner"])})
+
+    @extend_schema(request=TaskIdsSerializer, responses=TaskCountSerializer,
+                   summary="Delete several tasks (those in your delete scope; others are skipped)")
+    @action(detail=False, methods=["post"], url_path="bulk-delete", pagination_class=None, filter_backends=[])
+    def bulk_delete(self, request):
+        body = TaskIdsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with transaction.atomic():
+            count = _call(services.delete_tasks, request.user, body.validated_data["ids"])
+        return Response({"count": count})
 
     @extend_schema(request=EmptySerializer, responses=TaskSerializer, summary="Complete a task (a repeating task gets its next occurrence)")
     @action(detail=True, methods=["post"])
