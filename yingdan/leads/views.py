@@ -86,6 +86,8 @@ class LeadDetailView(generic.ObjectDetailView):
             "edit_url": self.get_edit_url(obj),
             "delete_url": reverse("leads:lead_delete", args=[obj.pk]) if perms.has("leads", Action.DELETE) else None,
             "convert_url": reverse("leads:lead_convert", args=[obj.pk]) if can_convert else None,
+            # the timeline tab carries the quick follow-up form with this lead preselected (as on customers)
+            "can_add_followup": perms.has("followups", Action.CREATE),
             "customer_visible": bool(obj.converted_customer_id) and Customer.objects.visible_to(self.request.user).filter(pk=obj.converted_customer_id).exists(),
         }
 
