@@ -50,10 +50,10 @@ def _driving_source(criterion):
     return None
 
 
-def _newest(source, size: int):
-    """The `size` highest ids of a source (its one selected column)."""
+def _newest(source, size: int) -> list[int]:
+    """The `size` highest ids of a source (its one selected column), read from its index range newest first."""
     column = next(iter(source.query.values_select), "pk")
-    return source.order_by(f"-{column}")[:size]
+    return list(source.order_by(f"-{column}").values_list(column, flat=True)[:size])
 
 
 def run_criterion(provider: SearchProvider, user, criterion, limit: int) -> list:
@@ -61,7 +61,12 @@ def run_criterion(provider: SearchProvider, user, criterion, limit: int) -> list
 
     Few candidates: all of them are checked. Many: the newest candidates are checked in growing windows;
     once a window yields `limit` matches they are the overall newest (every match is a candidate, and every
-    candidate newer than the window's oldest is in it). Otherwise the visible objects are scanned newest first.
+    candidate newer than the window's oldest is in it), and a window holding every candidate is the whole
+    answer. Otherwise the visible objects are scanned newest first.
+
+    A window's ids are read first and passed as a list: as a `LIMIT` subquery PostgreSQL estimated its
+    size poorly and hash-joined it against a sequential scan of the table (260 ms for leads at 200k rows,
+    against a few primary-key probes).
     """
     source = _driving_source(criterion)
     if source == []:
@@ -70,8 +75,9 @@ def run_criterion(provider: SearchProvider, user, criterion, limit: int) -> list
     if source is not None:
         return list(visible.filter(pk__in=source)[:limit])
     for window in WINDOWS:
-        found = list(visible.filter(pk__in=_newest(criterion.sources[0], window))[:limit])
-        if len(found) >= limit:
+        ids = _newest(criterion.sources[0], window)
+        found = list(visible.filter(pk__in=ids)[:limit]) if ids else []
+        if len(found) >= limit or len(ids) < window:
             return found
     return list(visible[:limit])
 

@@ -128,3 +128,20 @@ def test_window_results_are_the_newest_visible_matches(org, data, monkeypatch):
     # The rep cannot see the newest candidate: the window holds one visible match, so the scan decides.
     rep_hits = {g.key: g for g in search(org["rep_east"], "科技", limit=1)}["customers"]
     assert [h.title for h in rep_hits.hits] == ["华为科技有限公司"] and rep_hits.more
+
+
+def test_a_window_holding_every_candidate_is_the_answer(org, data, monkeypatch):
+    """Many candidates (over the bound) but fewer than a window: the window's matches are final, no scan of
+    the visible objects follows; the results equal the scan's."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rep = org["rep_east"]
+    monkeypatch.setattr(services, "CANDIDATE_LIMIT", 0)
+    monkeypatch.setattr(services, "WINDOWS", ())
+    scanned = names(rep, "科技", "customers")
+    monkeypatch.setattr(services, "WINDOWS", (16000,))
+    with CaptureQueriesContext(connection) as queries:
+        assert names(rep, "科技", "customers") == scanned == ["华为科技有限公司", "腾讯科技"]
+    reads = [q["sql"] for q in queries.captured_queries if 'FROM "customers_customer"' in q["sql"]]
+    assert len(reads) == 1 and '"customers_customer"."id" IN (' in reads[0], reads
