@@ -1,0 +1,186 @@
+"""The bulk customer path gives the per-row path's outcomes: counts, row results and errors, duplicate
+decisions (block, warn + skip/update/create), records, change log, search grams, events; undo works."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from yingdan.core import registry
+from yingdan.core.models import ObjectChange
+from yingdan.core.tests.factories import (
+    make_contact,
+    make_customer,
+    make_department,
+    make_user,
+    valid_credit_code,
+)
+from yingdan.customers.models import Contact, Customer
+from yingdan.imports import bulk, services
+from yingdan.imports.models import JobStatus
+from yingdan.search.models import SearchGram
+
+from .helpers import upload, xlsx_bytes
+
+pytestmark = pytest.mark.django_db
+
+HEAD = ["客户名称", "客户级别", "电话", "统一社会信用代码", "网址", "联系人", "手机", "职务", "邮箱"]
+
+
+@pytest.fixture
+def env():
+    d = make_department("华南")
+    admin = make_user("bulk_admin", ["admin"], department=d, name="管理员")
+    rep = make_user("bulk_rep", ["rep"], department=d, name="小李")
+    held = make_customer(rep, name="深圳星河数据科技有限公司", phone="0755-88886666", credit_code=valid_credit_code(7))
+    make_contact(held, name="周九", mobile="13500135000", email="zhou@example.com")
+    make_customer(rep, name="广州海蓝物流有限公司", phone="020-66668888")
+    return type("E", (), {"d": d, "admin": admin, "rep": rep, "held": held})
+
+
+POOL = "松柏梅兰竹菊鹤鹿龟鱼虎豹熊狮鹰雁燕莺桃李杏梨枣栗橙柚葵莲荷菱藕芦苇蒲艾茶桂枫杉柳槐榆桐椿楠檀樟柏岩峰岭泉溪"
+
+
+def name(i: int, tail: str) -> str:
+    n = len(POOL)
+    return POOL[i % n] + POOL[(i // n * 11 + i * 7 + 3) % n] + POOL[(i * 13 + 5) % n] + POOL[(i * 29 + 11) % n] + tail
+
+
+def rows():
+    out = [HEAD]
+    for i in range(60):  # clean new rows (spread over chunks), a third without contact
+        contact = [f"员工{i}", f"1380013{i:04d}", "经理", f"e{i}@example.com"] if i % 3 else [None, None, None, None]
+        out.append([name(i, "贸易有限公司"), "A", None, None, None, *contact])
+    out += [
+        ["深圳星河数据科技有限公司", "A", None, None, None, "新人", "13600136000", None, None],  # exact name: blocked
+        ["深圳星河数据科技股份有限公司", "B", None, None, None, None, None, None, None],  # fuzzy name: blocked
+        ["全新无关实业公司", "A", "0755-88886666", None, None, "某人", "13700137001", None, None],  # same phone: warn
+        ["又一家新公司", "A", None, valid_credit_code(7), None, None, None, None, None],  # same credit code: block
+        ["广州海蓝物流有限公司", "A", "020-12345678", None, None, None, None, None, None],  # exact name: blocked
+        [name(1, "贸易有限公司"), "A", None, None, None, "补充联系人", "13900139009", None, None],  # repeats row 3
+        [name(0, "贸易有限公司"), "A", None, None, None, None, None, None, None],  # repeat without contact
+        [name(2, "贸易有限责任公司"), "A", None, None, None, None, None, None, None],  # near an earlier row: blocked
+        ["坏电话公司", "A", "abc", None, None, None, None, None, None],  # bad cell
+        ["坏级别公司", "不存在的级别", None, None, None, None, None, None, None],  # unknown lookup
+        [None, "A", None, None, None, "无名", "13900139010", None, None],  # required name missing
+        ["坏网址公司", "A", None, None, "not a url", None, None, None, None],  # model validation
+        ["坏手机公司", "A", None, None, None, "某某", "12345", None, None],  # contact validation
+        ["坏信用代码公司", "A", None, "91110000ABCDEFGH12", None, None, None, None, None],
+        ["联系人手机重复公司", "A", None, None, None, "另一人", "13500135000", None, None],  # contact warn: confirmed
+    ]
+    for i in range(30):  # more clean rows after the special ones
+        out.append([name(i + 100, "咨询有限公司"), "B", f"0755-2{i:07d}", None, None,
+                    f"顾问{i}", f"1370013{i:04d}", None, None])
+    return out
+
+
+def snapshot(job):
+    """Everything the import did, with ids replaced by names (ids differ between runs on PostgreSQL)."""
+    job.refresh_from_db()
+    names = dict(Customer.objects.values_list("pk", "name"))
+    contact_names = dict(Contact.objects.values_list("pk", "name"))
+
+    def ident(model, pk):
+        return names.get(pk) if model == "customers.customer" else contact_names.get(pk)
+
+    row_results = [(r.row_number, r.result, r.error, [(w["model"], w["action"], ident(w["model"], w["pk"]), w.get("before"))
+                                                      for w in r.written]) for r in job.rows.order_by("row_number")]
+    created = {w["pk"] for r in job.rows.all() for w in r.written if w["model"] == "customers.customer" and w["action"] == "created"}
+    created_contacts = {w["pk"] for r in job.rows.all() for w in r.written if w["model"] == "customers.contact"}
+    customers = sorted(Customer.objects.filter(pk__in=created).values_list(
+        "name", "short_name", "credit_code", "phone", "website", "level__code", "owner_id", "department_id", "created_by_id",
+        "search_name", "search_pinyin", "search_initials", "dedupe_name", "custom_fields", "pool_id"))
+    contacts = sorted(Contact.objects.filter(pk__in=created_contacts).values_list(
+        "customer__name", "name", "mobile", "email", "title", "search_name", "search_pinyin", "search_initials",
+        "custom_fields", "created_by_id", "is_primary"))
+    changes = []
+    for ch in ObjectChange.objects.filter(request_id=f"import-{job.pk}").select_related("content_type"):
+        label = f"{ch.content_type.app_label}.{ch.content_type.model}"
+        data = dict(ch.changes)
+        if "customer" in data:
+            data["customer"] = [names.get(v) for v in data["customer"]]
+        changes.append((label, ch.action, ch.object_repr, ch.user_id, ch.source, sorted(data.items())))
+    grams = sorted(
+        (g.kind, g.gram, names.get(g.object_id) if g.kind == 1 else contact_names.get(g.object_id))
+        for g in SearchGram.objects.filter(kind=1, object_id__in=created)
+    ) + sorted(
+        (g.kind, g.gram, contact_names.get(g.object_id)) for g in SearchGram.objects.filter(kind=2, object_id__in=created_contacts)
+    )
+    counts = (job.status, job.created, job.updated, job.skipped, job.failed, job.duplicates, job.processed_rows)
+    return {"counts": counts, "rows": row_results, "customers": customers, "contacts": contacts,
+            "changes": sorted(changes, key=repr), "grams": grams}
+
+
+def import_both(monkeypatch, env, data, actor=None, dry_run=False, **options):
+    """Run the same file row by row and in bulk on the same starting data; returns both snapshots (and the
+    events raised)."""
+    actor = actor or env.admin
+    monkeypatch.setattr(services, "CHUNK", 40)
+    out = []
+    for minimum in (10**9, 1):
+        monkeypatch.setattr(bulk, "BULK_MIN_ROWS", minimum)
+        events = []
+
+        def handler(e, events=events):
+            events.append((e.name, e.instance.name))
+
+        monkeypatch.setattr(registry, "event_handlers", [registry.EventHandler(handler, on_commit=False)])
+        with transaction.atomic():
+            job = services.create_job(actor, "customers", upload(data), options=options, dry_run=dry_run)
+            snap = snapshot(job)
+            snap["events"] = sorted(events)
+            transaction.set_rollback(True)
+        out.append(snap)
+    return out
+
+
+def assert_same(per_row, in_bulk):
+    for key in per_row:
+        assert per_row[key] == in_bulk[key], key
+
+
+@pytest.mark.parametrize("mode", ["skip", "update", "create"])
+def test_bulk_matches_per_row(monkeypatch, env, mode):
+    per_row, in_bulk = import_both(monkeypatch, env, xlsx_bytes(rows()), mode=mode)
+    assert per_row["counts"][0] == JobStatus.DONE
+    assert per_row["counts"][1] > 80 and per_row["counts"][4] >= 6, per_row["counts"]
+    assert_same(per_row, in_bulk)
+
+
+def test_bulk_matches_per_row_for_a_scoped_rep_and_owner_column(monkeypatch, env):
+    from yingdan.core.tests.factories import make_role
+
+    role = make_role("批量导入代表", {"customers": {"actions": ["view", "create", "edit", "import"], "scope": "own"},
+                                     "contacts": {"actions": ["view", "create", "edit", "import"], "scope": "own"}})
+    rep = make_user("bulk_scoped", roles=[role], department=env.d, name="小赵")
+    owners = {0: "小赵", 1: "管理员"}  # oneself, someone else (needs transfer: refused row by row)
+    data = [HEAD + ["负责人"]] + [r + [owners.get(i % 8)] for i, r in enumerate(rows()[1:])]
+    per_row, in_bulk = import_both(monkeypatch, env, xlsx_bytes(data), actor=rep, mode="update")
+    assert per_row["counts"][1] > 50 and per_row["counts"][4] > 15, per_row["counts"]
+    assert_same(per_row, in_bulk)
+
+
+def test_bulk_rows_are_written_in_bulk_and_undone(monkeypatch, env):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
+    data = xlsx_bytes([HEAD] + [[name(i, "有限公司"), "A", None, None, None, f"人{i}", f"1390013{i:04d}", None, None]
+                                for i in range(200)])
+    with CaptureQueriesContext(connection) as queries:
+        job = services.create_job(env.admin, "customers", upload(data), dry_run=False)
+    assert job.created == 200 and job.failed == 0
+    assert len(queries) < 200, len(queries)  # row by row it is ~13 statements a row
+    assert Customer.objects.filter(name__endswith="有限公司", created_by=env.admin, phone="").count() == 200
+    assert ObjectChange.objects.filter(request_id=f"import-{job.pk}", action="create").count() == 400
+    result = services.undo_job(env.admin, job)
+    assert result["removed"] == 400
+    assert not Customer.objects.filter(name__endswith="有限公司", created_by=env.admin, phone="").exists()
+    assert not Contact.objects.filter(name__startswith="人").exists()
+
+
+def test_bulk_preview_matches_per_row_preview(monkeypatch, env):
+    per_row, in_bulk = import_both(monkeypatch, env, xlsx_bytes(rows()), dry_run=True)
+    assert per_row["counts"][0] == JobStatus.PREVIEWED and per_row["counts"][1] > 80
+    assert_same(per_row, in_bulk)
+    assert Customer.objects.count() == 2
