@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
@@ -163,6 +164,26 @@ DUE_SORTS = {
 
 
 MAX_REPS = 100  # reps listed in the per-rep panel
+DUE_COUNT_CAP = 1000
+
+
+class DuePaginator(generic.CappedPaginator):
+    """Counts at most DUE_COUNT_CAP rows ("1000+"): a region's overdue list can hold tens of thousands, each
+    counted row is a table read (the scope filter), and the per-rep panel has the exact numbers. A count the
+    view already knows (the user's own list) is taken as is."""
+
+    def __init__(self, object_list, per_page, known_count=None):
+        super().__init__(object_list, per_page)
+        self.known_count = known_count
+
+    @cached_property
+    def count(self):
+        if self.known_count is not None:
+            self.capped = False
+            return self.known_count
+        counted = self.object_list.order_by()[: DUE_COUNT_CAP + 1].count()
+        self.capped = counted > DUE_COUNT_CAP
+        return min(counted, DUE_COUNT_CAP)
 
 
 class DueListView(LoginRequiredMixin, View):
@@ -218,14 +239,16 @@ class DueListView(LoginRequiredMixin, View):
                 qs = qs.filter(level_id=int(level))
         sort = request.GET.get("sort") if request.GET.get("sort") in DUE_SORTS else "next"
         qs = qs.select_related("owner", *(("level", "status") if kind == "customer" else ("status",))).order_by(*DUE_SORTS[sort])
-        paginator = generic.CappedPaginator(qs, 50)
+        counts = self.my_counts(model, request.user, today)
+        filtered = bool(q) or (kind == "customer" and request.GET.get("level", "").isdigit())
+        # One's own list unfiltered is exactly what the header counts (an owner always sees their records).
+        paginator = DuePaginator(qs, 50, known_count=counts[when] if mine and not filtered else None)
         page = paginator.page(request.GET.get("page", 1))
 
         params = request.GET.copy()
         params.pop("page", None)
         params.pop("_groups", None)
         groups = []
-        counts = self.my_counts(model, request.user, today)
         context = {
             "kind": kind, "when": when, "today": today, "page": page, "paginator": paginator,
             "count": paginator.count, "count_capped": getattr(paginator, "capped", False),

@@ -264,6 +264,32 @@ class TestDueList(ViewTestCases.Base):
         self.assertEqual(len(on_customers), 1, on_customers)
         self.assertIn("GROUP BY", on_customers[0])
 
+    def test_list_count_capped_and_own_count_known(self):
+        from unittest import mock
+
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        today = timezone.localdate()
+        factories.make_customer(self.owner, next_followup_at=today - datetime.timedelta(days=9))
+        url = reverse("followups:due_list")
+        self.login(self.owner)
+        with CaptureQueriesContext(connection) as queries:
+            response = self.client.get(url, {"when": "overdue"})
+        self.assertEqual((response.context["count"], response.context["count_capped"]), (2, False))
+        self.assertFalse([q for q in queries.captured_queries if "COUNT(*) FROM (SELECT" in q["sql"]])
+        # filtered: counted
+        response = self.client.get(url, {"when": "overdue", "q": "no such name"})
+        self.assertEqual((response.context["count"], len(response.context["page"].object_list)), (0, 0))
+        manager_a = factories.make_user("manager_a", ["manager"], self.region_a, name="周杰")
+        self.login(manager_a)
+        self.assertEqual(self.client.get(url, {"when": "overdue"}).context["count"], 2)
+        with mock.patch("yingdan.followups.views.DUE_COUNT_CAP", 1):
+            response = self.client.get(url, {"when": "overdue"})
+        self.assertEqual((response.context["count"], response.context["count_capped"]), (1, True))
+        self.assertContains(response, "1+")
+        self.assertEqual(len(response.context["page"].object_list), 2)
+
     def test_own_counts(self):
         today = timezone.localdate()
         factories.make_customer(self.owner, next_followup_at=today - datetime.timedelta(days=9))
