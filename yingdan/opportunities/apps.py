@@ -17,4 +17,5 @@ class OpportunitiesConfig(AppConfig):
         registry.register_module("pipelines", _("Pipelines"), actions=["view", "create", "edit", "delete"], order=45)
         registry.register_lookup_kind("opportunity_source", _("Opportunity source"))
         registry.register_custom_field_model(Opportunity)
+        registry.register_notification_kind("opportunity_closed", _("Deal of your team won or lost"))
         hooks.register()

@@ -574,7 +574,50 @@ def move_opportunity(actor, opp: Opportunity, to_stage: Stage, *, expected_versi
     )
     if to_stage.kind == StageKind.WON:
         _mark_customer_won(opp.customer_id, now)
+    if to_stage.kind != StageKind.OPEN and previous.kind == StageKind.OPEN:
+        _notify_manager_of_close(actor, opp, to_stage)
     return opp
+
+
+NOTIFY_CLOSED = "opportunity_closed"
+
+
+def owner_manager(opp: Opportunity):
+    """The manager of the deal's owner: the manager of the owner's department, or of the nearest department above
+    it with a manager other than the owner (a department head's deals go to their own manager). None if nobody."""
+    from yingdan.org.models import Department
+
+    owner = opp.owner
+    if owner is None or owner.department_id is None:
+        return None
+    dept = owner.department
+    ids = [int(p) for p in dept.path.strip("/").split("/") if p] or [dept.pk]
+    managers = dict(Department.objects.filter(pk__in=ids, manager__isnull=False).values_list("pk", "manager_id"))
+    for pk in reversed(ids):  # the owner's own department first, then up the tree
+        manager_id = managers.get(pk)
+        if manager_id and manager_id != owner.pk:
+            return type(owner).objects.filter(pk=manager_id, is_active=True).first()
+    return None
+
+
+def _notify_manager_of_close(actor, opp: Opportunity, to_stage: Stage) -> None:
+    """A won or lost deal is announced to the owner's manager (in the move's transaction: a rolled-back move
+    notifies nobody; not the manager who closed it themselves — notify() skips the actor)."""
+    from yingdan.notifications.services import notify
+
+    manager = owner_manager(opp)
+    if manager is None:
+        return
+    params = {"name": opp.name, "owner": str(opp.owner), "amount": f"{opp.amount:,.2f}", "currency": opp.currency}
+    if to_stage.kind == StageKind.WON:
+        title = _("Deal won: %(name)s") % params
+        body = _("%(owner)s won %(name)s (%(currency)s %(amount)s).") % params
+    else:
+        params["reason"] = str(opp.loss_reason) if opp.loss_reason_id else ""
+        title = _("Deal lost: %(name)s") % params
+        body = _("%(owner)s lost %(name)s (%(currency)s %(amount)s). Reason: %(reason)s") % params
+    notify([manager], NOTIFY_CLOSED, title, body=body, url=opp.get_absolute_url(), actor=actor, target=opp,
+           dedupe_key=f"opportunity_closed:{opp.pk}:{opp.version}")
 
 
 def _mark_customer_won(customer_id: int, now) -> None:
