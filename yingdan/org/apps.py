@@ -9,6 +9,9 @@ class OrgConfig(AppConfig):
 
     def ready(self) -> None:
         from yingdan.core import registry
+        from yingdan.core.api import cache as api_cache
+
+        api_cache.connect()  # role, user-role, department changes invalidate the API's cached permissions
 
         registry.register_module("users", _("Users"), actions=["view", "create", "edit", "delete", "import", "export"], order=900)
         registry.register_module("departments", _("Departments"), actions=["view", "create", "edit", "delete"], order=910)

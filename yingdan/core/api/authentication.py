@@ -6,6 +6,8 @@ from rest_framework import authentication, exceptions
 
 from yingdan.core import context
 
+from . import cache as api_cache
+
 
 class TokenAuthentication(authentication.TokenAuthentication):
     keyword = "Token"
@@ -13,6 +15,8 @@ class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate(self, request):
         result = super().authenticate(request)
         if result is not None:
+            # The user's permissions and department tree from the per-process cache (api/cache.py).
+            api_cache.user_authz(result[0], request)
             context.set_user(result[0])
         return result
 

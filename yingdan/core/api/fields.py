@@ -149,5 +149,10 @@ def custom_field_definitions(model, request=None) -> list:
             request._yingdan_custom_fields = cache
     label = model._meta.label_lower
     if label not in cache:
-        cache[label] = model.custom_field_definitions()
+        if request is not None:
+            from .cache import custom_field_definitions as cached_definitions
+
+            cache[label] = cached_definitions(model, request)
+        else:
+            cache[label] = model.custom_field_definitions()
     return cache[label]

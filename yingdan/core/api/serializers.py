@@ -57,6 +57,9 @@ def url_name_for(model) -> str | None:
     return _url_names[label]
 
 
+_built_fields: dict[tuple, tuple] = {}
+
+
 class BaseModelSerializer(serializers.ModelSerializer):
     """Subclasses declare `Meta.model` and `Meta.fields` and override `save_instance` / `delete_instance`
     to call their service functions."""
@@ -85,6 +88,17 @@ class BaseModelSerializer(serializers.ModelSerializer):
         if self.actor is None or not self.permission_module:
             return {}
         return get_permissions(self.actor).field_map(self.permission_module)
+
+    def build_field(self, field_name, info, model_class, nested_depth):
+        """What DRF derives from the model for a field (class and arguments) depends only on the serializer
+        class, so it is derived once per process: it was most of the cost of building a serializer, i.e. of
+        a GET by id. Each serializer still gets its own field objects."""
+        key = (type(self), field_name, model_class, nested_depth)
+        built = _built_fields.get(key)
+        if built is None:
+            built = _built_fields[key] = super().build_field(field_name, info, model_class, nested_depth)
+        field_class, kwargs = built
+        return field_class, dict(kwargs)  # get_fields adds the extra kwargs to this dict
 
     def build_relational_field(self, field_name, relation_info):
         field_class, kwargs = super().build_relational_field(field_name, relation_info)

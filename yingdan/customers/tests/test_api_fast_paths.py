@@ -109,3 +109,73 @@ def test_batched_relations_render_like_joined_ones(env, monkeypatch):
     monkeypatch.setattr(CustomerViewSet, "batch_related_fields", ())
     assert client.get("/api/v1/customers/").json() == fast
     assert client.get(f"/api/v1/customers/{one}/").json() == fast_one
+
+
+# -- permissions, department tree and custom-field definitions cached per process (core/api/cache.py) -----
+def test_get_by_id_reads_few_queries(env):
+    _dept, user, _other = env
+    customer = make_customer(user)
+    client = api_client(user)
+    client.get(f"/api/v1/customers/{customer.pk}/")
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(f"/api/v1/customers/{customer.pk}/").status_code == 200
+    # token + user, the customer, its lookups, tags, collaborators
+    assert len(captured.captured_queries) <= 5, [q["sql"][:120] for q in captured.captured_queries]
+
+
+def test_role_change_applies_to_the_next_request(env):
+    from yingdan.core.tests.factories import system_actor
+    from yingdan.org.services import save_role, save_user
+
+    dept, user, _other = env
+    colleague = make_user("colleague", department=dept, roles=list(user.roles.all()))
+    theirs = make_customer(colleague)
+    client = api_client(user)
+    assert client.get(f"/api/v1/customers/{theirs.pk}/").status_code == 200  # department scope
+
+    role = user.roles.get()
+    role.permissions = {"customers": {"actions": ["view"], "scope": "own"}}
+    save_role(system_actor(), role)
+    assert client.get(f"/api/v1/customers/{theirs.pk}/").status_code == 404
+
+    save_user(system_actor(), user, roles=[])
+    assert client.get(f"/api/v1/customers/{theirs.pk}/").status_code == 403
+
+
+def test_department_changes_apply_to_the_next_request(env):
+    from yingdan.core.tests.factories import system_actor
+    from yingdan.org.services import save_department, save_user
+
+    dept, user, other = env
+    role = user.roles.get()
+    role.permissions = {"customers": {"actions": ["view"], "scope": "department_tree"}}
+    from yingdan.org.services import save_role
+
+    save_role(system_actor(), role)
+    sub = make_department("上海", parent=other.department)
+    rep = make_user("rep-sh", department=sub, roles=[role])
+    far = make_customer(rep)
+    client = api_client(user)
+    assert client.get(f"/api/v1/customers/{far.pk}/").status_code == 404
+
+    sub.parent = dept  # the sub-department moves under the user's department
+    save_department(system_actor(), sub)
+    assert client.get(f"/api/v1/customers/{far.pk}/").status_code == 200
+
+    user.department = other.department  # the user moves (their own row: read with the token)
+    save_user(system_actor(), user)
+    assert client.get(f"/api/v1/customers/{far.pk}/").status_code == 404
+
+
+def test_custom_field_definitions_apply_to_the_next_request(env):
+    from yingdan.core.tests.factories import make_custom_field
+
+    _dept, user, _other = env
+    customer = make_customer(user)
+    client = api_client(user)
+    assert "vip_no" not in client.get(f"/api/v1/customers/{customer.pk}/").json()["custom_fields"]
+    field = make_custom_field(Customer, "vip_no")
+    assert "vip_no" in client.get(f"/api/v1/customers/{customer.pk}/").json()["custom_fields"]
+    field.is_active = False
+    field.save()
+    assert "vip_no" not in client.get(f"/api/v1/customers/{customer.pk}/").json()["custom_fields"]

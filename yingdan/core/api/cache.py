@@ -1,0 +1,99 @@
+"""Per-process cache of what every API request used to recompute: a token user's effective permissions and
+department tree (3 queries) and the custom-field definitions of a model (1 query).
+
+Entries are keyed by a *version* kept in the shared cache (Redis in production, so every web node and the
+worker agree). Any change of a role, of a user's roles, of a department or of a custom-field definition
+bumps the version (signals, connected in `OrgConfig.ready`; again after commit, so no process caches the
+old rows under the new version), which makes every process recompute on its next request. The user's own
+row (department, superuser, active) is read with the token on every request and is part of the key.
+Entries also expire after `TTL` seconds, for changes made without signals (raw SQL, `update()` elsewhere).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from django.core.cache import cache
+from django.db import transaction
+
+VERSION_KEY = "yingdan:api:config-version"
+TTL = 60.0
+MAX_ENTRIES = 5000
+
+_entries: dict[tuple, tuple[float, object]] = {}
+
+
+def current_version() -> str:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        version = uuid.uuid4().hex
+        if not cache.add(VERSION_KEY, version, None):
+            version = cache.get(VERSION_KEY) or version
+    return version
+
+
+def request_version(request) -> str:
+    """The version, read once per request."""
+    holder = getattr(request, "_request", request)
+    version = getattr(holder, "_yingdan_config_version", None)
+    if version is None:
+        version = holder._yingdan_config_version = current_version()
+    return version
+
+
+def get_or_compute(key: tuple, compute):
+    now = time.monotonic()
+    hit = _entries.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    value = compute()
+    if len(_entries) >= MAX_ENTRIES:
+        _entries.clear()
+    _entries[key] = (now + TTL, value)
+    return value
+
+
+def bump() -> None:
+    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    _entries.clear()
+
+
+def changed(**kwargs) -> None:
+    """Signal receiver: a role, a user's roles, a department or a custom field changed."""
+    bump()
+    transaction.on_commit(bump)
+
+
+def user_authz(user, request) -> None:
+    """Attach the cached permissions and department tree to a freshly loaded `user` (what
+    `core.permissions.get_permissions` and `core.models.base.department_ids_for` read first)."""
+    from ..permissions import compute
+
+    def load():
+        tree = user.department.descendant_ids(include_self=True) if user.department_id else []
+        return compute(user), tree
+
+    key = ("authz", request_version(request), user.pk, user.department_id, user.is_superuser, user.is_active)
+    perms, tree = get_or_compute(key, load)
+    user._yingdan_perms = perms
+    user._yingdan_dept_tree = list(tree)
+
+
+def custom_field_definitions(model, request) -> list:
+    key = ("custom_fields", request_version(request), model._meta.label_lower)
+    return list(get_or_compute(key, model.custom_field_definitions))
+
+
+def connect() -> None:
+    from django.apps import apps
+    from django.contrib.auth import get_user_model
+    from django.db.models import signals
+
+    uid = "yingdan-api-config-version"
+    for label in ("org.Role", "org.Department", "core.CustomField"):
+        model = apps.get_model(label)
+        signals.post_save.connect(changed, sender=model, dispatch_uid=f"{uid}-save-{label}")
+        signals.post_delete.connect(changed, sender=model, dispatch_uid=f"{uid}-delete-{label}")
+    through = get_user_model().roles.through
+    signals.m2m_changed.connect(changed, sender=through, dispatch_uid=f"{uid}-user-roles")
