@@ -50,7 +50,7 @@ class Column:
             obj = label_getter() if callable(label_getter) else getattr(obj, part, None)
             if obj is None:
                 return None
-            if callable(obj) and not isinstance(obj, models.Model):
+            if callable(obj) and not isinstance(obj, (models.Model, models.Manager)):  # a related manager is callable too
                 obj = obj()
         return obj
 

@@ -45,11 +45,9 @@ class ExportView(LoginRequiredMixin, View):
             audit_row = services.record_job(request.user, export, fmt, background=False)
 
             def stream():
-                rows = 0
-                for i, chunk in enumerate(services.csv_stream(export)):
-                    rows = i
-                    yield chunk
-                ExportJob.objects.filter(pk=audit_row.pk).update(row_count=rows)
+                csv_text = services.CsvStream(export)
+                yield from csv_text
+                ExportJob.objects.filter(pk=audit_row.pk).update(row_count=csv_text.rows)
 
             response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
         else:
