@@ -128,12 +128,16 @@ class PoolEventKind(models.TextChoices):
 class PoolEvent(models.Model):
     """Append-only log of ownership moves into and out of pools (timeline, daily claim cap, audits)."""
 
-    content_type = models.ForeignKey("contenttypes.ContentType", verbose_name=_("object type"), on_delete=models.CASCADE, related_name="+")
+    # content_type and actor lead the composite indexes below, which serve their lookups: no single-column
+    # indexes of their own (every claim and every recycled record writes an event).
+    content_type = models.ForeignKey("contenttypes.ContentType", verbose_name=_("object type"), on_delete=models.CASCADE, related_name="+",
+                                     db_index=False)
     object_id = models.BigIntegerField(_("object id"))
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
     pool = models.ForeignKey(Pool, verbose_name=_("public pool"), on_delete=models.SET_NULL, null=True, blank=True, related_name="events")
     kind = models.CharField(_("kind"), max_length=20, choices=PoolEventKind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                              db_index=False)
     from_owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("from"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     to_owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("to"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     reason = models.CharField(_("reason"), max_length=500, blank=True)

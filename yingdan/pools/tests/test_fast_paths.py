@@ -10,7 +10,6 @@ from django.utils import timezone
 from yingdan.core import context
 from yingdan.core.choices import ChangeSource
 from yingdan.core.models import ObjectChange
-from yingdan.core.tests import factories
 from yingdan.customers.models import Customer
 from yingdan.leads.models import Lead
 from yingdan.pools import services
@@ -91,3 +90,25 @@ class ClaimWithAndWithoutCapsTests(TestCase):
         a, b = self._state(free.pk), self._state(capped.pk)
         assert a == b
         assert a[0] == self.rep1.pk and a[1] is None and a[2] == self.team_a.pk
+
+
+class CustomerIndexesTests(TestCase):
+    def test_no_pattern_ops_twins_on_postgresql(self):
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            self.skipTest("PostgreSQL only")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'customers_customer'")
+            names = {row[0] for row in cursor.fetchall()}
+        assert "customers_customer_search_name_0676cdf4" in names  # the plain index stays
+        assert not {n for n in names if n.endswith("_like")}
+
+    def test_pool_events_have_no_single_column_twins_of_the_composite_indexes(self):
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(cursor, PoolEvent._meta.db_table)
+        single = {tuple(c["columns"]) for c in constraints.values() if c["index"] and len(c["columns"]) == 1}
+        assert ("actor_id",) not in single and ("content_type_id",) not in single
+        assert ("pool_id",) in single  # kept: deleting a pool clears its events' pool by it
