@@ -112,40 +112,89 @@ def _number(value) -> str | None:
     return format(float(value), ".16g")
 
 
-def cell_xml(ref: str, value) -> str:
-    """One <c> element (an empty one for None or "": rows stay full width, as openpyxl writes them)."""
-    if value is None:
+def _text(ref: str, value: str) -> str:
+    if not value:
         return f'<c r="{ref}"/>'
-    kind = type(value)
-    if kind is not str and isinstance(value, str):
-        value, kind = str(value), str
-    if kind is str:
+    if ILLEGAL.search(value):
+        value = ILLEGAL.sub("", value)
         if not value:
             return f'<c r="{ref}"/>'
-        if ILLEGAL.search(value):
-            value = ILLEGAL.sub("", value)
-        value = value[:MAX_TEXT]
+    value = value[:MAX_TEXT]
+    if value[0] in SPACES or value[-1] in SPACES:
         stripped = value.strip()
         space = ' xml:space="preserve"' if stripped and stripped != value else ""
-        return f'<c r="{ref}" t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>'
-    if kind is bool:
-        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
-    if kind is int or kind is float or isinstance(value, (int, float, decimal.Decimal)):
-        text = _number(value)
-        return f'<c r="{ref}" t="n"><v>{text}</v></c>' if text is not None else f'<c r="{ref}" t="n"/>'
+    else:
+        space = ""
+    if "&" in value or "<" in value or ">" in value:
+        value = escape(value)
+    return f'<c r="{ref}" t="inlineStr"><is><t{space}>{value}</t></is></c>'
+
+
+def _int(ref: str, value) -> str:
+    return f'<c r="{ref}" t="n"><v>{_number(value)}</v></c>'
+
+
+def _float(ref: str, value) -> str:
+    text = _number(value)
+    return f'<c r="{ref}" t="n"><v>{text}</v></c>' if text is not None else f'<c r="{ref}" t="n"/>'
+
+
+def _datetime(ref: str, value) -> str:
+    if value.tzinfo is not None:
+        value = timezone.localtime(value).replace(tzinfo=None)
+    return f'<c r="{ref}" s="{DATETIME_STYLE}" t="n"><v>{serial(value)}</v></c>'
+
+
+def _date(ref: str, value) -> str:
+    return f'<c r="{ref}" s="{DATE_STYLE}" t="n"><v>{serial(value)}</v></c>'
+
+
+def _empty(ref: str, value) -> str:
+    return f'<c r="{ref}"/>'
+
+
+def _bool(ref: str, value) -> str:
+    return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+
+
+SPACES = frozenset(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+                   "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")  # what str.strip() removes
+WRITERS = {str: _text, int: _int, float: _float, decimal.Decimal: _float, datetime.datetime: _datetime,
+           datetime.date: _date, type(None): _empty, bool: _bool}
+
+
+def cell_xml(ref: str, value) -> str:
+    """One <c> element (an empty one for None or "": rows stay full width, as openpyxl writes them)."""
+    writer = WRITERS.get(value.__class__)
+    if writer is not None:
+        return writer(ref, value)
+    if isinstance(value, str):
+        return _text(ref, str(value))
+    if isinstance(value, bool):
+        return _bool(ref, value)
+    if isinstance(value, int):
+        return _int(ref, value)
+    if isinstance(value, (float, decimal.Decimal)):
+        return _float(ref, value)
     if isinstance(value, datetime.datetime):
-        if timezone.is_aware(value):
-            value = timezone.localtime(value).replace(tzinfo=None)
-        return f'<c r="{ref}" s="{DATETIME_STYLE}" t="n"><v>{_serial(value)}</v></c>'
+        return _datetime(ref, value)
     if isinstance(value, datetime.date):
-        return f'<c r="{ref}" s="{DATE_STYLE}" t="n"><v>{_serial(value)}</v></c>'
-    return cell_xml(ref, str(value))
+        return _date(ref, value)
+    return _text(ref, str(value))
 
 
-def _serial(value) -> str:
-    from openpyxl.utils.datetime import to_excel
+EPOCH = datetime.datetime(1899, 12, 30)
 
-    return format(float(to_excel(value)), ".16g")
+
+def serial(value) -> str:
+    """The Excel serial of a naive date/datetime, as openpyxl's to_excel() computes it (Windows epoch)."""
+    if not isinstance(value, datetime.datetime):
+        value = datetime.datetime.combine(value, datetime.time())
+    days = (value - EPOCH).days
+    if 0 < days <= 60:
+        days -= 1
+    fraction = (value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 10**6) / 86400
+    return format(float(days + fraction), ".16g")
 
 
 def sheet_name(name: str) -> str:

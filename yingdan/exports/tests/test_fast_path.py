@@ -218,3 +218,15 @@ def test_datetimes_are_local_and_naive(data):
     assert row[1].tzinfo is None
     customer = Customer.objects.get(name=row[0])
     assert row[1] == timezone.localtime(customer.updated_at).replace(tzinfo=None)
+
+
+def test_xlsx_serial_and_spaces_match_openpyxl_and_python():
+    from openpyxl.utils.datetime import to_excel
+
+    for value in (datetime.datetime(2026, 11, 27, 23, 59, 59, 999999), datetime.datetime(1900, 2, 1, 12), datetime.date(1900, 3, 1),
+                  datetime.date(1970, 1, 1), datetime.datetime(2000, 1, 1, 0, 0, 0, 1)):
+        assert xlsx.serial(value) == format(float(to_excel(value)), ".16g")
+    assert xlsx.SPACES == frozenset(c for c in map(chr, range(0x3001)) if c.isspace())
+    out = io.BytesIO()
+    xlsx.write(out, "s", ["a"], [[["\x01\x02"], ["\u3000全角空格"]]])
+    assert sheet_values(out.getvalue())[1][1:] == [[None], ["\u3000全角空格"]]
