@@ -110,7 +110,7 @@ class CustomerDetailView(generic.ObjectDetailView):
         followup_model = obj.followups.model
         q = Q(target_type=ContentType.objects.get_for_model(Customer), target_id=obj.pk)
         if get_permissions(self.request.user).has(followup_model.permission_module, Action.VIEW):
-            followup_ids = followup_model.of_parent(self.request.user, customer_id=obj.pk).values("id")
+            followup_ids = followup_model.of_parent(self.request.user, customer_id=obj.pk, parent=obj).values("id")
             q |= Q(target_type=ContentType.objects.get_for_model(followup_model), target_id__in=followup_ids)
         attachments = list(Attachment.objects.filter(q).select_related("uploaded_by").order_by("-id")[: self.files_limit + 1])
         return {"attachments": attachments[: self.files_limit], "attachments_more": len(attachments) > self.files_limit}

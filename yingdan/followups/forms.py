@@ -49,9 +49,16 @@ def _parent_id(form, name):
 
 class FollowUpFieldsMixin:
     def setup_fields(self, user):
-        self.fields["type"].queryset = _type_queryset()
+        # One read of the (short) type list: the select's options and the default come from it, the queryset
+        # only validates a submitted value.
+        field = self.fields["type"]
+        field.queryset = _type_queryset()
+        types = list(field.queryset)
+        field.widget.choices = ([("", field.empty_label)] if field.empty_label is not None else []) + [
+            (t.pk, field.label_from_instance(t)) for t in types
+        ]
         if not self.instance.pk and not self.initial.get("type"):
-            default = _type_queryset().filter(is_default=True).first()
+            default = next((t for t in types if t.is_default), None)
             if default:
                 self.initial["type"] = default.pk
         if "occurred_at" in self.fields:

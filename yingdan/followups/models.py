@@ -89,10 +89,11 @@ class FollowUp(OwnedModel):
         return q
 
     @classmethod
-    def of_parent(cls, user, *, customer_id=None, lead_ids=None):
+    def of_parent(cls, user, *, customer_id=None, lead_ids=None, parent=None):
         """Follow-ups of one customer (or of some leads) the user may see, cheaply: when the parent itself is
         inside the user's follow-up scope, all its follow-ups are (no per-row scope filter); otherwise only
-        the user's own or their departments'."""
+        the user's own or their departments'. `parent`, the loaded customer, answers the scope question
+        from its owner and department when they decide it (no query)."""
         perms = get_permissions(user)
         if not perms.has(cls.permission_module, Action.VIEW):
             return cls.objects.none()
@@ -103,6 +104,10 @@ class FollowUp(OwnedModel):
             qs, parent_model, parent_ids = cls.objects.filter(lead_id__in=list(lead_ids or [])), Lead, list(lead_ids or [])
         if scope == DataScope.ALL or not parent_ids:
             return qs
+        if parent is not None and customer_id is not None and parent.pk == customer_id and (
+            parent.owner_id == user.pk or (scope != DataScope.OWN and parent.department_id in department_ids_for(user, scope))
+        ):
+            return qs  # the owner or department branch of Customer.scope_q covers it
         covered = set(parent_model.objects.filter(pk__in=parent_ids).filter(parent_model.scope_q(user, scope)).values_list("pk", flat=True))
         if covered == set(parent_ids):
             return qs

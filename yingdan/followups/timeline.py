@@ -9,7 +9,7 @@ from yingdan.core import files, registry
 from yingdan.core import timeline as core_timeline
 from yingdan.core.choices import Action
 from yingdan.core.permissions import get_permissions
-from yingdan.customers.models import Customer
+from yingdan.customers.models import Contact, Customer
 from yingdan.leads.models import Lead
 
 from .forms import QuickFollowUpForm
@@ -24,7 +24,7 @@ def _followups(qs, user, before, limit):
     rows = list(
         qs.select_related("type", "owner").prefetch_related(
             Prefetch("comments", queryset=FollowUpComment.objects.select_related("author").order_by("id")),
-            "contacts",
+            Prefetch("contacts", queryset=Contact.objects.only("id", "name")),
         ).order_by("-occurred_at", "-id")[:limit]
     )
     attached = files.attachments_of(FollowUp, [f.pk for f in rows])
@@ -54,7 +54,7 @@ def customer_followups(obj, user, *, before=None, limit=core_timeline.PAGE_SIZE)
     """The customer's follow-ups, and those of the leads converted into it (two index range scans)."""
     if not get_permissions(user).has("followups", Action.VIEW):
         return []
-    rows = _followups(FollowUp.of_parent(user, customer_id=obj.pk), user, before, limit)
+    rows = _followups(FollowUp.of_parent(user, customer_id=obj.pk, parent=obj), user, before, limit)
     lead_ids = list(Lead.objects.filter(converted_customer_id=obj.pk).values_list("pk", flat=True)[:50])
     if lead_ids:
         rows += _followups(FollowUp.of_parent(user, lead_ids=lead_ids).filter(customer__isnull=True), user, before, limit)
