@@ -166,7 +166,7 @@ class CsvStream:
         buffer.write("\ufeff")
         writer.writerow(self.export.header())
         for batch in self.export.batches():
-            writer.writerows([[_csv_text(v) for v in row] for row in batch])
+            writer.writerows([[v if v.__class__ is str else _csv_text(v) for v in row] for row in batch])
             self.rows += len(batch)
             yield buffer.getvalue()
             buffer.seek(0)
