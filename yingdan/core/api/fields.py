@@ -12,6 +12,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.reverse import reverse
 
 from ..choices import Action
@@ -33,6 +34,14 @@ class NestedRelatedField(serializers.PrimaryKeyRelatedField):
 
     def use_pk_only_optimization(self):
         return False
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        for key in kwargs:
+            if key in MANY_RELATION_KWARGS:
+                list_kwargs[key] = kwargs[key]
+        return LoadedManyRelatedField(**list_kwargs)
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -107,6 +116,17 @@ class IdentityUrlField(serializers.HyperlinkedIdentityField):
         if format or self.lookup_field != "pk" or obj.pk is None:
             return super().get_url(obj, view_name, request, format)
         return detail_url(view_name, obj.pk, request, kwarg=self.lookup_url_kwarg)
+
+
+class LoadedManyRelatedField(serializers.ManyRelatedField):
+    """A to-many relation that reads the rows `load_many_related` put on the object, if any (no related
+    manager per row and field), else the relation as usual."""
+
+    def get_attribute(self, instance):
+        loaded = getattr(instance, "_yingdan_many", None)
+        if loaded is not None and self.source in loaded:
+            return loaded[self.source]
+        return super().get_attribute(instance)
 
 
 @extend_schema_field(
