@@ -45,7 +45,8 @@ class PoolViewSet(BaseModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Pool.objects.none()
-        return services.pools_visible_to(self.request.user).order_by("object_type", "name", "id")
+        return (services.pools_visible_to(self.request.user).prefetch_related("departments", "admins", "members")
+                .order_by("object_type", "name", "id"))
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
