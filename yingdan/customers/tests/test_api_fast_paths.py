@@ -3,6 +3,8 @@ skipped only when no filter parameter is given, foreign keys loaded in batches i
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -200,3 +202,46 @@ def test_custom_field_definitions_apply_to_the_next_request(env):
     field.is_active = False
     field.save()
     assert "vip_no" not in client.get(f"/api/v1/customers/{customer.pk}/").json()["custom_fields"]
+
+
+# -- the rate limit's counter on Redis: one round trip, same numbers ----------------------------------------
+def _redis_url():
+    url = "redis://127.0.0.1:6379/14"
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except Exception:  # noqa: BLE001
+        return None
+    return url
+
+
+@pytest.mark.skipif(_redis_url() is None, reason="no Redis on 127.0.0.1:6379")
+def test_rate_limit_on_redis(env):
+    from django.core.cache import caches
+    from django.test import override_settings
+
+    from yingdan.core.api import throttling
+
+    _dept, user, other = env
+    redis_cache = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url(),
+                               "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
+    with override_settings(CACHES=redis_cache, API_RATE_LIMIT="3/minute"):
+        try:
+            assert [throttling.count("k", 5) for _ in range(3)] == [1, 2, 3]
+            assert caches["default"].get("k") == 3  # the same value Django's cache API reads
+            backend = caches["default"]
+            full = backend.make_and_validate_key("k")
+            assert 0 < backend._cache.get_client(full).ttl(full) <= 5
+
+            api = api_client(user)
+            first = api.get("/api/v1/customers/")
+            assert first["X-RateLimit-Limit"] == "3" and first["X-RateLimit-Remaining"] == "2"
+            api.get("/api/v1/customers/")
+            assert api.get("/api/v1/customers/")["X-RateLimit-Remaining"] == "0"
+            assert api.get("/api/v1/customers/").status_code == 429
+            assert api_client(other).get("/api/v1/customers/").status_code == 200
+        finally:
+            backend = caches["default"]
+            client = backend._cache.get_client(backend.make_and_validate_key("k"), write=True)
+            client.delete(*client.keys(backend.make_and_validate_key("*")))
