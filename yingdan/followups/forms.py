@@ -48,7 +48,9 @@ def _parent_id(form, name):
 
 
 class FollowUpFieldsMixin:
-    def setup_fields(self, user):
+    def setup_fields(self, user, *, parent_widgets: bool = True):
+        """`parent_widgets=False`: the customer/lead fields keep their widget (the quick form hides them), so
+        no autocomplete widget is built for them."""
         # One read of the (short) type list: the select's options and the default come from it, the queryset
         # only validates a submitted value.
         field = self.fields["type"]
@@ -85,10 +87,13 @@ class FollowUpFieldsMixin:
                 del self.fields["contacts"]
         if "customer" in self.fields:
             self.fields["customer"].queryset = Customer.objects.visible_to(user).only("id", "name")
-            self.fields["customer"].widget = AutocompleteSelect(reverse_lazy("customers:customer_autocomplete"))
-            self.fields["customer"].widget.choices = self.fields["customer"].choices
+            if parent_widgets:
+                self.fields["customer"].widget = AutocompleteSelect(reverse_lazy("customers:customer_autocomplete"))
+                self.fields["customer"].widget.choices = self.fields["customer"].choices
         if "lead" in self.fields:
             self.fields["lead"].queryset = Lead.objects.visible_to(user).only("id", "name", "company")
+            if not parent_widgets:
+                return
             try:
                 url = reverse("leads:lead_autocomplete")
             except NoReverseMatch:
@@ -136,9 +141,9 @@ class QuickFollowUpForm(FollowUpFieldsMixin, forms.ModelForm):
     def __init__(self, *args, user=None, parent=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.setup_fields(user)
         self.fields["customer"].widget = forms.HiddenInput()
         self.fields["lead"].widget = forms.HiddenInput()
+        self.setup_fields(user, parent_widgets=False)
         self.fields["content"].widget.attrs.update({"rows": 2, "placeholder": _("What happened? (required)")})
         style_widgets(self)
 
