@@ -80,20 +80,33 @@ class Customer(SearchKeysMixin, PooledMixin, CustomFieldsMixin, OwnedModel):
     dedupe_name = models.CharField(_("duplicate-check key"), max_length=255, editable=False, default="", db_index=True)
     last_won_at = models.DateTimeField(_("last won deal"), null=True, blank=True)
 
+    # Owner and pool as inherited, without their single-column foreign-key indexes: the partial composite
+    # indexes cust_owner_idx / cust_pool_idx below answer the same lookups. Every index costs each write of a
+    # customer one more entry; a claim or a recycling night (100,000+ rows) moves records between "owned" and
+    # "pooled", and the partial indexes only take the rows that have an owner / a pool.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", db_index=False,
+    )
+    pool = models.ForeignKey(
+        "pools.Pool", verbose_name=_("public pool"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", db_index=False,
+    )
+
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["-id"]
         indexes = [
-            models.Index(fields=["owner", "-id"], name="cust_owner_idx"),
+            models.Index(fields=["owner", "-id"], name="cust_owner_idx", condition=models.Q(owner__isnull=False)),
             # Covering index for department-scope pages: walked in id order, filtered on department/owner.
             models.Index(fields=["id", "department", "owner"], name="cust_scope_idx"),
             models.Index(fields=["department", "-id"], name="cust_dept_idx"),
             models.Index(fields=["level", "-id"], name="cust_level_idx"),
             models.Index(fields=["status", "-id"], name="cust_status_idx"),
             models.Index(fields=["-updated_at"], name="cust_updated_idx"),
-            models.Index(fields=["pool", "-id"], name="cust_pool_idx"),
-            models.Index(fields=["owner", "next_followup_at"], name="cust_owner_next_idx"),
+            models.Index(fields=["pool", "-id"], name="cust_pool_idx", condition=models.Q(pool__isnull=False)),
+            models.Index(fields=["owner", "next_followup_at"], name="cust_owner_next_idx", condition=models.Q(owner__isnull=False)),
             models.Index(fields=["next_followup_at"], name="cust_next_idx"),
         ]
 
