@@ -1,9 +1,10 @@
 """Per-process cache of what every API request used to recompute: a token user's effective permissions and
-department tree (3 queries) and the custom-field definitions of a model (1 query).
+department tree (3 queries), the custom-field definitions of a model (1 query) and the rows of small
+reference tables such as the lookup lists (1 query).
 
 Entries are keyed by a *version* kept in the shared cache (Redis in production, so every web node and the
 worker agree). Any change of a role, of a user's roles, of a department or of a custom-field definition
-bumps the version (signals, connected in `OrgConfig.ready`; again after commit, so no process caches the
+(or of a cached table's row) bumps the version (signals, connected in `OrgConfig.ready`; again after commit, so no process caches the
 old rows under the new version), which makes every process recompute on its next request. The user's own
 row (department, superuser, active) is read with the token on every request and is part of the key.
 Entries also expire after `TTL` seconds, for changes made without signals (raw SQL, `update()` elsewhere).
@@ -85,13 +86,27 @@ def custom_field_definitions(model, request) -> list:
     return list(get_or_compute(key, model.custom_field_definitions))
 
 
+# Small admin-maintained tables whose rows the API reads on every request (a customer's level, source, ...):
+# read whole, once per version, by `rows_by_id`.
+CACHED_TABLES = ("core.lookup",)
+
+
+def rows_by_id(model, request) -> dict | None:
+    """{id: row} of a CACHED_TABLES model (the same instances for every request of this version; read only),
+    or None for other models."""
+    label = model._meta.label_lower
+    if label not in CACHED_TABLES or request is None:
+        return None
+    return get_or_compute(("rows", request_version(request), label), lambda: model._base_manager.in_bulk())
+
+
 def connect() -> None:
     from django.apps import apps
     from django.contrib.auth import get_user_model
     from django.db.models import signals
 
     uid = "yingdan-api-config-version"
-    for label in ("org.Role", "org.Department", "core.CustomField"):
+    for label in ("org.Role", "org.Department", "core.CustomField", *CACHED_TABLES):
         model = apps.get_model(label)
         signals.post_save.connect(changed, sender=model, dispatch_uid=f"{uid}-save-{label}")
         signals.post_delete.connect(changed, sender=model, dispatch_uid=f"{uid}-delete-{label}")

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from ..choices import Action, FieldAccess
 from ..permissions import get_permissions
+from . import cache as api_cache
 from . import idempotency, throttling
 from .exceptions import django_errors_to_api, exception_handler
 from .filters import QSearchFilter, name_search_q
@@ -125,9 +126,10 @@ class BulkWriteMixin:
         })
 
 
-def load_related(objects: list, names) -> None:
+def load_related(objects: list, names, request=None) -> None:
     """Fill the foreign keys `names` of `objects` (one model) with one query per related model, for the
-    relations not loaded yet: what `select_related` would give, without the joins."""
+    relations not loaded yet: what `select_related` would give, without the joins. Rows of the small
+    tables in `api.cache.CACHED_TABLES` come from the per-process cache (no query)."""
     if not objects:
         return
     meta = type(objects[0])._meta
@@ -144,7 +146,9 @@ def load_related(objects: list, names) -> None:
             ids.add(value)
             pending.append((field, obj, value))
     for model, (ids, pending) in wanted.items():
-        rows = model._base_manager.in_bulk(ids)
+        rows = api_cache.rows_by_id(model, request)
+        if rows is None or not ids <= rows.keys():  # a row newer than the cached table: read as usual
+            rows = model._base_manager.in_bulk(ids)
         for field, obj, value in pending:
             if value in rows:  # a missing row is left to the descriptor (it raises as usual)
                 field.set_cached_value(obj, rows[value])
@@ -255,7 +259,7 @@ class ScopedQuerysetMixin:
             else:
                 objects = [instance] if isinstance(instance, models.Model) else []
             if objects and isinstance(objects[0], self.queryset.model):
-                load_related(objects, self.batch_related_fields)
+                load_related(objects, self.batch_related_fields, self.request)
                 load_many_related(objects, many)
         return super().get_serializer(*args, **kwargs)
 

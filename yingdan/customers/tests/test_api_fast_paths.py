@@ -142,8 +142,8 @@ def test_get_by_id_reads_few_queries(env):
     client.get(f"/api/v1/customers/{customer.pk}/")
     with CaptureQueriesContext(connection) as captured:
         assert client.get(f"/api/v1/customers/{customer.pk}/").status_code == 200
-    # token + user, the customer, its lookups, tags, collaborators
-    assert len(captured.captured_queries) <= 5, [q["sql"][:120] for q in captured.captured_queries]
+    # token + user, the customer, its tags, its collaborators (lookups from the per-process cache)
+    assert len(captured.captured_queries) <= 4, [q["sql"][:120] for q in captured.captured_queries]
 
 
 def test_role_change_applies_to_the_next_request(env):
@@ -245,3 +245,20 @@ def test_rate_limit_on_redis(env):
             backend = caches["default"]
             client = backend._cache.get_client(backend.make_and_validate_key("k"), write=True)
             client.delete(*client.keys(backend.make_and_validate_key("*")))
+
+
+def test_lookup_changes_apply_to_the_next_request(env):
+    from yingdan.core.services import save_lookup
+    from yingdan.core.tests.factories import system_actor
+
+    _dept, user, _other = env
+    level = Lookup.objects.filter(kind="customer_level").first()
+    customer = make_customer(user, level=level)
+    client = api_client(user)
+    assert client.get(f"/api/v1/customers/{customer.pk}/").json()["level"]["name"] == level.name
+    level.name = "战略客户X"
+    save_lookup(system_actor(), level)
+    assert client.get(f"/api/v1/customers/{customer.pk}/").json()["level"]["name"] == "战略客户X"
+    new = Lookup.objects.create(kind="customer_level", name="新等级")  # a row the cache has not seen
+    Customer.objects.filter(pk=customer.pk).update(level=new)
+    assert client.get(f"/api/v1/customers/{customer.pk}/").json()["level"]["name"] == "新等级"
