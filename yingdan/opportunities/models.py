@@ -228,6 +228,8 @@ class Opportunity(CustomFieldsMixin, OwnedModel):
             models.Index(fields=["state", "closed_at"], name="opp_closed_idx"),
             # The list sorted by amount (largest deals first) walks this instead of sorting the whole scope.
             models.Index(fields=["amount", "id"], name="opp_amount_idx"),
+            # Reports: "does this user own deals outside their departments?" answered from the index alone.
+            models.Index(fields=["owner", "department"], name="opp_owner_dept_idx"),
         ]
 
     def __str__(self):
@@ -276,6 +278,8 @@ class StageChange(models.Model):
             models.Index(fields=["opportunity", "changed_at"], name="stagechange_opp_idx"),
             models.Index(fields=["pipeline", "changed_at"], name="stagechange_pipe_idx"),
             models.Index(fields=["owner", "changed_at"], name="stagechange_owner_idx"),
+            # Reports: "did this user move deals while outside their departments?" answered from the index alone.
+            models.Index(fields=["owner", "department"], name="stagechange_owner_dept_idx"),
         ]
 
     def __str__(self):

@@ -172,3 +172,42 @@ def test_reports_are_aggregations_not_row_loads(world):
         with CaptureQueriesContext(connection) as ctx:
             func(world.director, F(world))
         assert len(ctx.captured_queries) <= 8, (func.__name__, [q["sql"] for q in ctx.captured_queries])
+
+
+def test_own_records_outside_the_departments_part_runs_only_when_there_are_some(world):
+    """The manager's scope is d1 and below plus their own records: the part for own records outside d1 is left
+    out while the (owner, department) index shows there are none, and counted again as soon as there are."""
+    from yingdan.opportunities.models import Opportunity
+
+    def funnel():
+        return [s["count"] for s in queries.funnel(world.manager, F(world))["stages"]]
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert funnel() == [1, 0, 1, 0]
+    assert len([q for q in ctx.captured_queries if "GROUP BY" in q["sql"]]) == 1  # only the departments' part
+    conversion = queries.conversion(world.manager, F(world))
+    # G (in S2, department d2) becomes the manager's own deal, its history too: outside d1, inside the scope.
+    G = world.deals.G
+    Opportunity.objects.filter(pk=G.pk).update(owner=world.manager)
+    StageChange.objects.filter(opportunity=G).update(owner=world.manager)
+    with CaptureQueriesContext(connection) as ctx:
+        assert funnel() == [1, 1, 1, 0]
+    assert len([q for q in ctx.captured_queries if "GROUP BY" in q["sql"]]) == 2
+    after = queries.conversion(world.manager, F(world))
+    assert after["deals"] == conversion["deals"] + 1
+    assert [s["reached"] for s in after["stages"]][:2] == [s["reached"] + 1 for s in conversion["stages"]][:2]
+    # the same figures as the director's filtered to the manager's deals
+    assert queries.funnel(world.director, F(world, rep=world.manager))["total"]["count"] == 1
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's planner only")
+def test_sqlite_stage_change_parts_keep_the_pipeline_off_its_index(world):
+    """In a department scope SQLite must walk the scope's covering index, not (pipeline, changed_at) plus a table
+    row per move: the pipeline condition is written `+pipeline_id`. Same figures (the other tests)."""
+    with CaptureQueriesContext(connection) as ctx:
+        queries.conversion(world.manager, F(world))
+    aggregates = [q["sql"] for q in ctx.captured_queries if "GROUP BY" in q["sql"]]
+    assert aggregates and all('+"opportunities_stagechange"."pipeline_id" =' in sql for sql in aggregates)
+    with CaptureQueriesContext(connection) as ctx:
+        queries.conversion(world.director, F(world))  # the whole company: (pipeline, changed_at) is the right index
+    assert not any('+"opportunities_stagechange"."pipeline_id"' in q["sql"] for q in ctx.captured_queries)
