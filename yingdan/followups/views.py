@@ -210,7 +210,6 @@ class DueListView(LoginRequiredMixin, View):
         date_q = {"next_followup_at": today} if when == "today" else {"next_followup_at__lt": today}
         scope = perms.scope(module)
         is_manager = scope != DataScope.OWN
-        reps = self.reps_in_scope(request.user, scope) if is_manager else None
         owner = None
         if request.GET.get("owner", "").isdigit():
             owner = int(request.GET["owner"])
@@ -218,7 +217,8 @@ class DueListView(LoginRequiredMixin, View):
         if request.GET.get("_groups") == "1":
             # The per-rep panel is fetched after the page (HTMX): counting a region's overdue customers costs
             # more than the page of rows, and the list should not wait for it. It needs none of the list's rows.
-            groups = self.per_rep_counts(model, reps, today) if is_manager and reps else []
+            reps = list(self.reps_in_scope(request.user, scope)[:MAX_REPS]) if is_manager else []
+            groups = self.per_rep_counts(model, reps, today) if reps else []
             return render(request, "followups/_due_groups.html", {"groups": groups, "kind": kind, "when": when, "owner": owner})
 
         qs = model.objects.visible_to(request.user).filter(**date_q)
@@ -226,8 +226,8 @@ class DueListView(LoginRequiredMixin, View):
             qs = qs.filter(owner_id=request.user.pk)
         elif owner is not None:
             qs = qs.filter(owner_id=owner)
-        elif reps is not None and scope != DataScope.ALL:
-            qs = qs.filter(owner_id__in=[r.pk for r in reps])
+        elif is_manager and scope != DataScope.ALL:
+            qs = qs.filter(owner_id__in=list(self.reps_in_scope(request.user, scope).values_list("pk", flat=True)))
         else:
             qs = qs.filter(owner__isnull=False)
         q = request.GET.get("q", "").strip()[:100]
@@ -269,11 +269,13 @@ class DueListView(LoginRequiredMixin, View):
 
     @staticmethod
     def reps_in_scope(user, scope):
+        """Active users of the scope's departments, by name (at most 500): a queryset, so the list reads
+        only their ids and the panel only the reps it shows."""
         User = get_user_model()
         qs = User.objects.filter(is_active=True)
         if scope != DataScope.ALL:
             qs = qs.filter(department_id__in=department_ids_for(user, scope) or [-1])
-        return list(qs.order_by("name", "id")[:500])
+        return qs.order_by("name", "id")[:500]
 
     @staticmethod
     def per_rep_counts(model, reps, today):

@@ -290,6 +290,19 @@ class TestDueList(ViewTestCases.Base):
         self.assertContains(response, "1+")
         self.assertEqual(len(response.context["page"].object_list), 2)
 
+    def test_team_list_reads_rep_ids_only(self):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        manager_a = factories.make_user("manager_a", ["manager"], self.region_a, name="周杰")
+        self.login(manager_a)
+        with CaptureQueriesContext(connection) as queries:
+            response = self.client.get(reverse("followups:due_list"))
+        self.assertEqual(self.ids(response), {self.mine_today.pk})
+        reps = [q["sql"] for q in queries.captured_queries if 'FROM "org_user" WHERE' in q["sql"] and '"department_id" IN' in q["sql"]]
+        self.assertEqual(len(reps), 1, reps)
+        self.assertTrue(reps[0].startswith('SELECT "org_user"."id" AS "pk" FROM'), reps[0])
+
     def test_own_counts(self):
         today = timezone.localdate()
         factories.make_customer(self.owner, next_followup_at=today - datetime.timedelta(days=9))
