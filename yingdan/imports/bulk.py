@@ -110,6 +110,7 @@ def _plan(importer, ctx):
         "customer_defs": customer_defs,
         "contact_custom": contact_custom,
         "customer_rules": customer_rules,
+        "customers_only": all(r.target_type == "customer" for r in customer_rules),
         "contact_block_rules": contact_block,
         "big_grams": set(),  # bigrams known to have more than GRAM_BOUND rows
     }
@@ -186,11 +187,12 @@ class Known:
         from yingdan.duplicates.services import GRAM_BOUND
         from yingdan.search.grams import name_grams
 
-        self.mem[("customer", "dedupe_name")].add(dedupe_name)
+        sets = self.db if pk is not None else self.mem  # pk: written row by row, so it is in the database
+        sets[("customer", "dedupe_name")].add(dedupe_name)
         if phone:
-            self.mem[("customer", "phone")].add(phone)
+            sets[("customer", "phone")].add(phone)
         if credit_code:
-            self.mem[("customer", "credit_code")].add(credit_code)
+            sets[("customer", "credit_code")].add(credit_code)
         big = self.plan["big_grams"]
         for g in name_grams(search_name):
             if g in big or g not in self.counts:
@@ -259,6 +261,23 @@ def _customer_maybe_duplicate(plan, known: Known, customer) -> bool:
                 break
         if maybe:
             return True
+    return False
+
+
+def _certainly_duplicate(plan, known: Known, customer) -> bool:
+    """Whether a stored customer has the same exact key under a one-field rule: `find_matches` then returns
+    a customer hit whatever else this chunk wrote (only called when every rule compares with customers)."""
+    from yingdan.duplicates import services as dup
+    from yingdan.duplicates.fields import FIELD_MAP
+
+    values = dup.normalized_values("customer", dup.record_data(customer), "customer")
+    mapping = FIELD_MAP[("customer", "customer")]
+    for rule in plan["customer_rules"]:
+        conditions = rule.conditions or []
+        if len(conditions) == 1 and conditions[0].get("field") in values:
+            field = conditions[0]["field"]
+            if values[field] in known.db[("customer", mapping[field][1])]:
+                return True
     return False
 
 
@@ -374,6 +393,18 @@ def run_chunk(importer, ctx, mapping, chunk, process_row, labels) -> list[Row]:
         if row.result is not None:
             continue
         go_slow = row.slow or dirty or row.key in ctx.seen or row.key in pending_keys
+        if (not go_slow and ctx.mode == "skip" and p["customers_only"]
+                and not (row.customer.credit_code and known.has("customer", "credit_code", row.customer.credit_code))
+                and _certainly_duplicate(p, known, row.customer)):
+            # Row by row: the owner is set, the service validates, the duplicate check finds the stored customer
+            # and the row is skipped. Nothing is written, so the rows around it need not be flushed first.
+            if row.customer.owner_id is None:
+                importer.apply_owner(ctx, row.customer, row.data)
+            if row.customer.owner_id == ctx.actor.pk or p["can_transfer"]:
+                row.result = RowResult.SKIPPED
+                ctx.duplicates += 1
+                continue
+            go_slow = True
         if not go_slow:
             customer = row.customer
             go_slow = (

@@ -414,7 +414,11 @@ class CustomerImporter(Importer):
                               title=values.get("contact_title") or "", email=values.get("contact_email") or "")
             try:
                 save_contact(ctx.actor, contact, entry_point="import", confirm_duplicates=True)
-            except ValidationError as exc:
+            except Exception as exc:
+                if seen is None:
+                    ctx.seen.pop(key, None)  # the row's savepoint rolls the new customer back
+                if not isinstance(exc, ValidationError):
+                    raise
                 raise ValidationError({("contact_" + k if k in ("name", "mobile", "title", "email") else k): v
                                        for k, v in exc.message_dict.items()}) if hasattr(exc, "error_dict") else exc
             written.append(self.written(contact, "created"))

@@ -71,6 +71,68 @@ def check_zip(path: str) -> None:
         raise ReadError(_("This is not a spreadsheet: upload an .xlsx, .xls or .csv file.")) from None
 
 
+def _fast_sheet_size(self):
+    """openpyxl's read-only sheet looks for the <dimension> element with "end" events: when a writer left it
+    out (openpyxl's own write-only mode, many exporters) the whole <sheetData> is parsed before it gives up —
+    on every load_workbook, for every sheet. "start" events stop at <sheetData>."""
+    from xml.etree.ElementTree import iterparse
+
+    from openpyxl.worksheet.dimensions import SheetDimension
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+
+    src = self._get_source()
+    try:
+        for _event, element in iterparse(src, events=("start",)):
+            if element.tag == f"{{{SHEET_MAIN_NS}}}dimension":
+                dim = SheetDimension.from_tree(element)
+                self._min_column, self._min_row, self._max_column, self._max_row = dim.boundaries
+                return
+            if element.tag == f"{{{SHEET_MAIN_NS}}}sheetData":
+                return
+    finally:
+        src.close()
+
+
+def _patch_openpyxl() -> None:
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    ReadOnlyWorksheet._get_size = _fast_sheet_size
+
+
+def quick_count(path: str, fmt: str, sheet: str = "") -> int | None:
+    """The number of rows of an .xlsx sheet (empty ones included) without parsing its cells: the rows the
+    sheet declares (<dimension>), else its <row> elements counted in the raw XML. None for other formats."""
+    if fmt != "xlsx":
+        return None
+    import openpyxl
+
+    check_zip(path)
+    _patch_openpyxl()
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception:
+        return None
+    try:
+        ws = wb[sheet] if sheet and sheet in wb.sheetnames else wb.worksheets[0]
+        declared = getattr(ws, "_max_row", None)
+        if declared and declared > 1:
+            return declared
+        n, tail = 0, b""
+        with ws._get_source() as src:
+            while True:
+                block = src.read(1 << 20)
+                if not block:
+                    break
+                data = tail + block
+                n += data.count(b"<row ") + data.count(b"<row>")
+                tail = data[-5:]
+                n -= tail.count(b"<row ") + tail.count(b"<row>")  # counted again with the next block
+            n += tail.count(b"<row ") + tail.count(b"<row>")
+        return n
+    finally:
+        wb.close()
+
+
 @dataclass
 class Cell:
     """A cell value plus what the reader knows about it (number format for xlsx numbers)."""
@@ -84,6 +146,7 @@ def sheet_names(path: str, fmt: str) -> list[str]:
         check_zip(path)
         import openpyxl
 
+        _patch_openpyxl()
         wb = openpyxl.load_workbook(path, read_only=True)
         try:
             return list(wb.sheetnames)
@@ -124,6 +187,7 @@ def _trim(values: list) -> list:
 def _iter_xlsx(path, sheet):
     import openpyxl
 
+    _patch_openpyxl()
     check_zip(path)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)

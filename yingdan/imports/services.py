@@ -188,7 +188,14 @@ def run_job(job_id: int) -> ImportJob:
             if not get_permissions(job.created_by).has(importer.module, Action.IMPORT):
                 raise PermissionDenied(_("You do not have permission to do this."))
             if job.status == JobStatus.QUEUED or not job.total_rows:
-                total = sum(1 for num, _v in readers.iter_rows(job.file.path, job.file_format, job.sheet) if num > job.header_row)
+                # The rows below the header, for the progress bar: counted from the raw sheet when that is cheap
+                # (the exact count is set at the end); read in full only for other formats, or when the file
+                # may exceed the row limit (then it is refused before anything is written).
+                total = readers.quick_count(job.file.path, job.file_format, job.sheet)
+                if total is None or total > readers.max_rows():
+                    total = sum(1 for num, _v in readers.iter_rows(job.file.path, job.file_format, job.sheet) if num > job.header_row)
+                else:
+                    total = max(total - job.header_row, 0)
                 ImportJob.objects.filter(pk=job.pk).update(total_rows=total, status=JobStatus.RUNNING, started_at=timezone.now())
                 job.refresh_from_db()
             ctx = _context(job)
@@ -206,7 +213,8 @@ def run_job(job_id: int) -> ImportJob:
             job.refresh_from_db()
             job.status = JobStatus.PREVIEWED if job.dry_run else JobStatus.DONE
             job.finished_at = timezone.now()
-            job.save(update_fields=["status", "finished_at"])
+            job.total_rows = job.processed_rows
+            job.save(update_fields=["status", "finished_at", "total_rows"])
         except (ReadError, PermissionDenied) as exc:
             ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, message=str(exc), finished_at=timezone.now())
         except Exception as exc:  # a crash: the committed chunks stay; the job can be resumed
