@@ -88,6 +88,9 @@ class Customer(SearchKeysMixin, PooledMixin, CustomFieldsMixin, OwnedModel):
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, null=True, blank=True,
         related_name="+", db_index=False,
     )
+    # Name fragments are found through the bigram table and checked with LIKE '%x%', which no B-tree serves:
+    # the customer's normalised name needs no index of its own (it was the largest one, never scanned).
+    search_name = models.CharField(_("normalised name"), max_length=255, editable=False, default="")
     pool = models.ForeignKey(
         "pools.Pool", verbose_name=_("public pool"), on_delete=models.PROTECT, null=True, blank=True,
         related_name="+", db_index=False,
