@@ -184,7 +184,118 @@ def _trim(values: list) -> list:
     return values
 
 
+def _column_index(ref: str, cache: dict = {}) -> int:  # noqa: B006 - a deliberate memo of "AB" -> 28
+    letters = ref.rstrip("0123456789")
+    n = cache.get(letters)
+    if n is None:
+        n = 0
+        for ch in letters:
+            n = n * 26 + (ord(ch.upper()) - 64)
+        cache[letters] = n
+    return n
+
+
 def _iter_xlsx(path, sheet):
+    """The sheet's XML read with ElementTree directly (about 3x faster than openpyxl's cell-by-cell parser),
+    with openpyxl's own rules for values: shared/inline strings, booleans, ints/floats, date-formatted numbers
+    as datetimes, ISO dates, cached formula results; workbook, styles and shared strings come from openpyxl."""
+    from xml.etree.ElementTree import iterparse
+
+    import openpyxl
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
+    from openpyxl.utils.datetime import from_excel, from_ISO8601
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+
+    check_zip(path)
+    _patch_openpyxl()
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception:
+        raise ReadError(_("This .xlsx file cannot be read.")) from None
+    row_tag, c_tag, v_tag = f"{{{SHEET_MAIN_NS}}}row", f"{{{SHEET_MAIN_NS}}}c", f"{{{SHEET_MAIN_NS}}}v"
+    is_tag, t_tag, r_tag = f"{{{SHEET_MAIN_NS}}}is", f"{{{SHEET_MAIN_NS}}}t", f"{{{SHEET_MAIN_NS}}}r"
+    try:
+        ws = wb[sheet] if sheet and sheet in wb.sheetnames else wb.worksheets[0]
+        sst, epoch = wb.shared_strings, wb.epoch
+        date_formats, timedelta_formats = wb._date_formats, wb._timedelta_formats
+        styles, custom_formats = wb._cell_styles, wb._number_formats
+        formats: dict[int, str] = {}
+
+        def number_format(style_id: int) -> str:
+            f = formats.get(style_id)
+            if f is None:
+                fid = styles[style_id].numFmtId if style_id < len(styles) else 0
+                f = BUILTIN_FORMATS.get(fid, "General") if fid < BUILTIN_FORMATS_MAX_SIZE else custom_formats[fid - BUILTIN_FORMATS_MAX_SIZE]
+                formats[style_id] = f
+            return f
+
+        limit = max_rows()
+        n = 0
+        counter = 0
+        with ws._get_source() as src:
+            for _event, element in iterparse(src):
+                if element.tag != row_tag:
+                    continue
+                r = element.get("r")
+                counter = int(r) if r else counter + 1
+                values: list = []
+                col = 0
+                for c in element:
+                    if c.tag != c_tag:
+                        continue
+                    ref = c.get("r")
+                    col = _column_index(ref) if ref else col + 1
+                    if col > MAX_COLUMNS:
+                        break
+                    if col - 1 > len(values):
+                        values.extend([None] * (col - 1 - len(values)))
+                    t = c.get("t", "n")
+                    if t == "inlineStr":
+                        child = c.find(is_tag)
+                        if child is None:
+                            value = None
+                        else:  # openpyxl's Text.content: the plain text, then each rich-text run's text
+                            plain = child.find(t_tag)
+                            parts = [plain.text] if plain is not None and plain.text is not None else []
+                            for run in child.findall(r_tag):
+                                rt = run.find(t_tag)
+                                if rt is not None and rt.text is not None:
+                                    parts.append(rt.text)
+                            value = "".join(parts)
+                    else:
+                        value = c.findtext(v_tag, None) or None
+                        if value is not None:
+                            if t == "n":
+                                value = float(value) if ("." in value or "E" in value or "e" in value) else int(value)
+                                style_id = int(c.get("s", 0) or 0)
+                                if style_id in date_formats:
+                                    try:
+                                        value = from_excel(value, epoch, timedelta=style_id in timedelta_formats)
+                                    except (OverflowError, ValueError):
+                                        value = "#VALUE!"
+                                elif isinstance(value, float) and style_id and "E+" in number_format(style_id).upper():
+                                    value = Cell(value, number_format(style_id))
+                            elif t == "s":
+                                value = sst[int(value)]
+                            elif t == "b":
+                                value = bool(int(value))
+                            elif t == "d":
+                                value = from_ISO8601(value)
+                    values.append(value)
+                element.clear()
+                values = _trim(values)
+                if not values:
+                    continue
+                n += 1
+                if n > limit:
+                    raise ReadError(_("Too many rows: at most %(n)d per file.") % {"n": limit})
+                yield counter, values
+    finally:
+        wb.close()
+
+
+def _iter_xlsx_openpyxl(path, sheet):
+    """openpyxl's cell-by-cell reader (the reference the fast reader is tested against)."""
     import openpyxl
 
     _patch_openpyxl()
