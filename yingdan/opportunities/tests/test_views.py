@@ -210,6 +210,27 @@ class TestMoveAndKanban(ViewTestCases.Base):
         self.assertContains(response, 'data-can-move="0"')
         self.assertEqual(self.move(self.opp, stage("输单")).status_code, 403)
 
+    def test_list_joins_only_the_relations_its_columns_show(self):
+        lost = make_opportunity(self.owner, amount=Decimal("10"))
+        services.move_opportunity(self.owner, lost, stage("输单"), loss_reason=LossReason.objects.first())
+        self.login(self.admin)
+        url = reverse("opportunities:opportunity_list")
+
+        def page_queries(**params):
+            with CaptureQueriesContext(connection) as ctx:
+                self.assertEqual(self.client.get(url, params).status_code, 200)
+            return [q["sql"] for q in ctx.captured_queries]
+
+        rows_sql = next(sql for sql in page_queries() if '"opportunities_opportunity"."name"' in sql and "JOIN" in sql)
+        self.assertIn('"customers_customer"', rows_sql)
+        self.assertNotIn('"opportunities_pipeline"', rows_sql)  # no pipeline column by default
+        everything = ",".join(["name", "customer_link", "pipeline", "stage", "owner", "department", "source", "loss_reason"])
+        few = page_queries(columns=everything)
+        for _ in range(5):
+            make_opportunity(self.owner, amount=Decimal("10"))
+        many = page_queries(columns=everything)
+        self.assertEqual(len(few), len(many))  # every shown relation is joined: no query per row
+
     def test_kanban_queries_do_not_grow_and_columns_page(self):
         self.login(self.admin)
         with CaptureQueriesContext(connection) as few:
