@@ -106,7 +106,9 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'yingdan.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections persist like PostgreSQL's (DB_CONN_MAX_AGE): a new SQLite connection per request re-ran
+    # the PRAGMAs, re-parsed the schema and started with a cold page cache (~2 ms CPU, ~14 ms wall on the
+    # benchmark database, more than the rest of an API GET by id).
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE: writers take the lock at BEGIN, so concurrent writes queue instead of failing.
         "transaction_mode": "IMMEDIATE",
