@@ -4,6 +4,10 @@ whole file) → run (transactional chunks, resumable) → summary, error file, u
 Rows are processed in chunks of CHUNK rows, each chunk one transaction and each row a savepoint inside it: a
 broken row rolls back alone and is reported; the job's counts and `next_row` are saved in the same transaction
 as the chunk's data, so a crashed or restarted job resumes after the last committed chunk.
+
+Customers (+ their contact) take the bulk path of `bulk.py` for chunks of BULK_MIN_ROWS rows or more: the same
+outcomes, with the duplicate check answered for the whole chunk and clean rows written with bulk INSERTs; a row
+that might be a duplicate, or is special in any other way, still goes through `_process_row`.
 """
 
 from __future__ import annotations
