@@ -370,7 +370,7 @@ def run_chunk(importer, ctx, mapping, chunk, process_row, labels) -> list[Row]:
             continue
         try:
             _build(importer, ctx, p, row)
-        except (ValidationError, ValueError, TypeError):
+        except Exception:
             row.slow = True  # the services report it exactly
     fast = [r for r in rows if r.result is None and not r.slow]
 
