@@ -127,6 +127,7 @@ class Known:
         self.mem = defaultdict(set)
         self.counts: dict[str, int] = {}
         self.gram_ids: dict[str, list] = defaultdict(list)  # gram -> [(pk, dedupe_name)] (db + memory)
+        self.unflushed_grams: set = set()  # bigrams of rows waiting in the batch
 
     # exact keys
     def has(self, model: str, column: str, value) -> bool:
@@ -194,7 +195,10 @@ class Known:
         if credit_code:
             sets[("customer", "credit_code")].add(credit_code)
         big = self.plan["big_grams"]
-        for g in name_grams(search_name):
+        grams = name_grams(search_name)
+        if pk is None:
+            self.unflushed_grams.update(grams)
+        for g in grams:
             if g in big or g not in self.counts:
                 continue  # over the bound, or a bigram no row of this chunk asks about
             n = self.counts[g] + 1
@@ -264,11 +268,40 @@ def _customer_maybe_duplicate(plan, known: Known, customer) -> bool:
     return False
 
 
+def _fuzzy_certain(known: Known, key: str, threshold: int) -> bool:
+    """Whether `_fuzzy_candidates(customer, key, threshold)` certainly returns a stored customer: no bigram of
+    the key was touched by rows still waiting in the batch (so the counts, the chosen bigrams and their
+    records are the database's), at most SCORED candidates (so every one is scored, whatever their ranking),
+    and a stored one scores at least `threshold`."""
+    from yingdan.duplicates.services import CANDIDATE_BUDGET, GRAM_BOUND, SCORED, _min_shared_grams
+    from yingdan.search.grams import query_grams
+
+    if threshold >= 100 or len(key) < 2:
+        return False
+    grams = query_grams(key)
+    if any(g in known.unflushed_grams for g in grams):
+        return False
+    sized = sorted(t for t in ((min(known.count(g), GRAM_BOUND + 1), g) for g in grams) if t[0] > 0)
+    needed = sized[: max(len(sized) - _min_shared_grams(len(key), threshold) + 1, 1)]
+    budget = CANDIDATE_BUDGET
+    candidates = {}
+    for n, g in needed:
+        if n <= min(GRAM_BOUND, budget):
+            budget -= n
+            for pk, other in known.gram_ids.get(g, ()):
+                if pk is None:
+                    return False  # written by this chunk after the counts were read: its id is unknown here
+                candidates[pk] = other
+    if len(candidates) > SCORED:
+        return False
+    return any(other and fuzz.ratio(key, other, score_cutoff=threshold) for other in candidates.values())
+
+
 def _certainly_duplicate(plan, known: Known, customer) -> bool:
     """Whether a stored customer has the same exact key under a one-field rule: `find_matches` then returns
     a customer hit whatever else this chunk wrote (only called when every rule compares with customers)."""
     from yingdan.duplicates import services as dup
-    from yingdan.duplicates.fields import FIELD_MAP
+    from yingdan.duplicates.fields import DEFAULT_THRESHOLD, FIELD_MAP, FUZZY_KEYS
 
     values = dup.normalized_values("customer", dup.record_data(customer), "customer")
     mapping = FIELD_MAP[("customer", "customer")]
@@ -277,6 +310,9 @@ def _certainly_duplicate(plan, known: Known, customer) -> bool:
         if len(conditions) == 1 and conditions[0].get("field") in values:
             field = conditions[0]["field"]
             if values[field] in known.db[("customer", mapping[field][1])]:
+                return True
+            if conditions[0].get("match") == "fuzzy" and field in FUZZY_KEYS and _fuzzy_certain(
+                    known, values[field], int(conditions[0].get("threshold", DEFAULT_THRESHOLD))):
                 return True
     return False
 
@@ -458,6 +494,7 @@ def _flush(ctx, p, known, batch, process_row, importer, mapping) -> bool:
     try:
         with transaction.atomic():
             _write(ctx, batch)
+        known.unflushed_grams.clear()
         return False
     except (_Redo, DatabaseError, ValidationError) as exc:
         log.info("bulk import batch redone row by row: %r", exc)

@@ -53,7 +53,8 @@ def rows():
         out.append([name(i, "贸易有限公司"), "A", None, None, None, *contact])
     out += [
         ["深圳星河数据科技有限公司", "A", None, None, None, "新人", "13600136000", None, None],  # exact name: blocked
-        ["深圳星河数据科技股份有限公司", "B", None, None, None, None, None, None, None],  # fuzzy name: blocked
+        ["深圳星河数据科技股份有限公司", "B", None, None, None, None, None, None, None],  # same key: blocked
+        ["星河数据技术有限公司", "B", None, None, None, "近似", "13600136001", None, None],  # fuzzy name: blocked
         ["全新无关实业公司", "A", "0755-88886666", None, None, "某人", "13700137001", None, None],  # same phone: warn
         ["又一家新公司", "A", None, valid_credit_code(7), None, None, None, None, None],  # same credit code: block
         ["广州海蓝物流有限公司", "A", "020-12345678", None, None, None, None, None, None],  # exact name: blocked
