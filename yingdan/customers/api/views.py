@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -9,11 +10,13 @@ from yingdan.core.api.exceptions import django_errors_to_api
 from yingdan.core.api.viewsets import BaseModelViewSet
 from yingdan.pools import services as pool_services
 
+from .. import services
 from ..models import Contact, Customer
 from .filtersets import ContactFilterSet, CustomerFilterSet
 from .serializers import (
     ContactSerializer,
     CustomerSerializer,
+    IdsSerializer,
     PoolClaimSerializer,
     PoolCountSerializer,
     PoolOwnerSerializer,
@@ -42,7 +45,18 @@ class CustomerViewSet(BaseModelViewSet):
     prefetch_related_fields = ("tags", "collaborators")
     ordering_fields = ("id", "name", "created_at", "updated_at")
     search_phone_fields = ("phone",)
-    action_permissions = {"claim": "view", "release": "edit", "assign": "view", "transfer": "transfer"}
+    action_permissions = {"claim": "view", "release": "edit", "assign": "view", "transfer": "transfer",
+                          "bulk_delete": "delete"}
+
+    @extend_schema(request=IdsSerializer, responses=PoolCountSerializer,
+                   summary="Delete several customers (those in your delete scope; others are skipped)")
+    @action(detail=False, methods=["post"], url_path="bulk-delete", pagination_class=None, filter_backends=[])
+    def bulk_delete(self, request):
+        body = IdsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with transaction.atomic():
+            count = _pool_call(services.delete_customers, request.user, body.validated_data["ids"])
+        return Response({"count": count})
 
     # Public pool (公海) actions. A pooled customer usually lies outside a rep's data scope, so claim and
     # assign address it by id and leave the checks (pool membership, caps, cooldown) to the service.
@@ -99,3 +113,14 @@ class ContactViewSet(BaseModelViewSet):
     ordering_fields = ("id", "name", "created_at", "updated_at")
     search_phone_fields = ("mobile", "phone")
     search_email_fields = ("email",)
+    action_permissions = {"bulk_delete": "delete"}
+
+    @extend_schema(request=IdsSerializer, responses=PoolCountSerializer,
+                   summary="Delete several contacts (those in your delete scope; others are skipped)")
+    @action(detail=False, methods=["post"], url_path="bulk-delete", pagination_class=None, filter_backends=[])
+    def bulk_delete(self, request):
+        body = IdsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with transaction.atomic():
+            count = _pool_call(services.delete_contacts, request.user, body.validated_data["ids"])
+        return Response({"count": count})
