@@ -150,3 +150,13 @@ class RecyclePreviewSerializer(serializers.Serializer):
 
 class RecycleStartedSerializer(serializers.Serializer):
     started = serializers.BooleanField()
+
+
+class PoolRecordSerializer(serializers.Serializer):
+    """A record as it sits in a pool: the fields the pool hides from you (and your hidden fields) are absent."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    fields = serializers.DictField(child=serializers.CharField(allow_blank=True), help_text=(
+        "The pool page's columns you may see (company, level, status, industry/source, city, phone/mobile, "
+        "previous owner, time it entered the pool), as display text."))

@@ -5,6 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from yingdan.core.api.exceptions import django_errors_to_api
+from yingdan.core.api.pagination import CursorPagination
 from yingdan.core.api.viewsets import BaseModelViewSet
 
 from .. import services
@@ -12,6 +13,7 @@ from ..models import Pool, PoolSettings
 from .serializers import (
     PoolAssignSerializer,
     PoolClaimSerializer,
+    PoolRecordSerializer,
     PoolResultSerializer,
     PoolSerializer,
     PoolSettingsSerializer,
@@ -37,7 +39,7 @@ class PoolViewSet(BaseModelViewSet):
     queryset = Pool.objects.all()
     serializer_class = PoolSerializer
     permission_module = "pools"
-    action_permissions = {"claim": "view", "assign": "view", "pool_settings": "edit", "recycling": "edit"}
+    action_permissions = {"claim": "view", "assign": "view", "records": "view", "pool_settings": "edit", "recycling": "edit"}
     ordering_fields = ("id", "name")
     ordering = ("object_type", "name", "id")
     search_fields = ("name",)
@@ -53,6 +55,34 @@ class PoolViewSet(BaseModelViewSet):
         if getattr(self, "action", None) == "list" and not getattr(self, "swagger_fake_view", False):
             context["pool_counts"] = services.pool_counts(self.get_queryset())
         return context
+
+    @extend_schema(request=None, responses=PoolRecordSerializer(many=True),
+                   summary="The records of this pool (newest first; the pool's hidden fields left out)")
+    @action(detail=True, methods=["get"], pagination_class=CursorPagination, filter_backends=[])
+    def records(self, request, pk=None):
+        from django.utils import formats
+
+        from yingdan.core.permissions import get_permissions
+        from yingdan.pools.views import COLUMNS, RELATED
+
+        pool = self.get_object()
+        model = services.model_for(pool.object_type)
+        hidden = set() if services.is_pool_admin(request.user, pool) else set(pool.hidden_fields or [])
+        hidden |= {k for k, v in get_permissions(request.user).field_map(model.permission_module).items() if v == "hidden"}
+        columns = [c for c in COLUMNS[pool.object_type] if c != "name" and c not in hidden]
+        qs = model.objects.filter(pool_id=pool.pk).select_related(*RELATED[pool.object_type]).order_by("-id")
+        page = self.paginate_queryset(qs)
+
+        def text(value):
+            if value is None:
+                return ""
+            if hasattr(value, "isoformat"):
+                return value.isoformat()
+            return str(value) if not isinstance(value, (int, float)) else formats.number_format(value)
+
+        rows = [{"id": obj.pk, "name": "" if "name" in hidden else obj.name,
+                 "fields": {c: text(getattr(obj, c, None)) for c in columns}} for obj in page]
+        return self.get_paginated_response(PoolRecordSerializer(rows, many=True).data)
 
     @extend_schema(request=PoolClaimSerializer, responses=PoolResultSerializer, summary="Claim a record from this pool")
     @action(detail=True, methods=["post"])

@@ -103,3 +103,19 @@ def test_recycling_preview_and_run(org):
     assert client.post(url).status_code == 202
     customer.refresh_from_db()
     assert customer.pool_id == org.east.pk and customer.owner_id is None
+
+
+def test_pool_records_list_hides_the_pool_hidden_fields(org):
+    Pool.objects.filter(pk=org.east.pk).update(hidden_fields=["phone"])
+    older = pooled_customer(org.east, org.director, name="甲池公司", phone="13800138000")
+    newer = pooled_customer(org.east, org.director, name="乙池公司", phone="13900139000")
+    pooled_customer(org.default_pool, org.director, name="别池公司")  # another pool: not listed
+    url = reverse("pool-records", args=[org.east.pk])
+    body = api_client(org.rep1).get(url).json()
+    assert [r["id"] for r in body["results"]] == [newer.pk, older.pk]
+    assert body["results"][0]["name"] == "乙池公司"
+    assert "phone" not in body["results"][0]["fields"] and "previous_owner" in body["results"][0]["fields"]
+    as_admin = api_client(org.pool_admin).get(url).json()  # the pool's admin sees the hidden fields
+    assert as_admin["results"][0]["fields"]["phone"] == "13900139000"
+    assert_error(api_client(org.noperm).get(url), 403)
+    assert_error(api_client(org.rep_b).get(url), 404)  # the east pool is not in rep_b's region
