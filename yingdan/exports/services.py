@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime
 import decimal
+import html
 import io
 import tempfile
 from types import SimpleNamespace
@@ -150,7 +151,8 @@ def cell_value(value):
     if isinstance(value, (datetime.date, int, float, decimal.Decimal)):
         return value
     if isinstance(value, SafeData):
-        return strip_tags(str(value))
+        # Rendered HTML (a stage badge, a link): its text, entities decoded ("A&amp;B" exports as "A&B").
+        return html.unescape(strip_tags(str(value)))
     return str(value)
 
 

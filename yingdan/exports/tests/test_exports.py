@@ -120,3 +120,12 @@ def test_api_export_job(env):
     assert detail["status"] == "done" and detail["row_count"] == 3 and detail["file_url"]
     assert api_client(env.other).get(f"/api/v1/exports/{job_id}/").status_code == 404
     assert_error(api.post("/api/v1/exports/", {"object": "nope"}, format="json"), 400, "object")
+
+
+def test_rendered_html_cells_export_their_text_with_entities_decoded():
+    from django.utils.safestring import mark_safe
+
+    from yingdan.exports.services import cell_value
+
+    assert cell_value(mark_safe('<span class="badge">A&amp;B 阶段</span>')) == "A&B 阶段"
+    assert cell_value("A&amp;B") == "A&amp;B"  # plain text stays exactly as stored
