@@ -57,13 +57,15 @@ class Customer(SearchKeysMixin, PooledMixin, CustomFieldsMixin, OwnedModel):
         Lookup, verbose_name=_("customer source"), on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         limit_choices_to={"kind": "customer_source", "is_active": True},
     )
+    # Level and status without single-column indexes: cust_level_idx / cust_status_idx (column, -id) begin
+    # with the same column and also serve the list's newest-first page.
     level = models.ForeignKey(
         Lookup, verbose_name=_("level"), on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-        limit_choices_to={"kind": "customer_level", "is_active": True},
+        limit_choices_to={"kind": "customer_level", "is_active": True}, db_index=False,
     )
     status = models.ForeignKey(
         Lookup, verbose_name=_("status"), on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-        limit_choices_to={"kind": "customer_status", "is_active": True},
+        limit_choices_to={"kind": "customer_status", "is_active": True}, db_index=False,
     )
     province = models.CharField(_("province"), max_length=30, blank=True)
     city = models.CharField(_("city"), max_length=30, blank=True)
@@ -86,6 +88,12 @@ class Customer(SearchKeysMixin, PooledMixin, CustomFieldsMixin, OwnedModel):
     # "pooled", and the partial indexes only take the rows that have an owner / a pool.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", db_index=False,
+    )
+    # The department likewise: cust_dept_idx (department, -id) and cust_scope_idx (id, department, owner) answer
+    # its lookups.
+    department = models.ForeignKey(
+        "org.Department", verbose_name=_("department"), on_delete=models.PROTECT, null=True, blank=True,
         related_name="+", db_index=False,
     )
     # Name fragments are found through the bigram table and checked with LIKE '%x%', which no B-tree serves:

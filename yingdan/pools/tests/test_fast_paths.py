@@ -122,3 +122,6 @@ class CustomerIndexesTests(TestCase):
         assert ("search_name",) not in by_columns
         assert ("owner_id",) not in by_columns and ("pool_id",) not in by_columns
         assert {"cust_owner_idx", "cust_pool_idx", "cust_owner_next_idx"} <= set(constraints)
+        # department, level and status are served by their (column, -id) composites alone
+        assert not {("department_id",), ("level_id",), ("status_id",)} & by_columns
+        assert {"cust_dept_idx", "cust_level_idx", "cust_status_idx"} <= set(constraints)
