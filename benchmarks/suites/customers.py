@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
 
-LIST_MS, SEARCH_MS, DETAIL_MS = 100, 150, 50
+# The customer page is the 360 page: issue 3 sets it under 150 ms (followups.py measures it on more customers).
+LIST_MS, SEARCH_MS, DETAIL_MS = 100, 150, 150
 
 
 def run(ctx) -> dict:
