@@ -20,9 +20,18 @@ TIMELINE_MODELS = ["customers.customer", "leads.lead", "opportunities.opportunit
 ICONS = {Status.DONE: "check2-square", Status.CANCELLED: "x-square"}
 
 
+RECORD_TASKS_MAX = 1000  # tasks read per record page (the tab shows 100, the timeline pages by 50)
+
+
 def tasks_of(user, obj):
+    """The record's tasks inside the user's scope. The record's task ids are read first through the
+    (target_type, target_id) index and handed to the scoped query as a list: combined in one statement, SQLite
+    walked the whole task table in created_at order for the timeline's ORDER BY ... LIMIT (0.4 s at 1M tasks
+    for a record with none)."""
     ct = ContentType.objects.get_for_model(type(obj))
-    return Task.objects.visible_to(user).filter(target_type=ct, target_id=obj.pk)
+    ids = list(Task.objects.filter(target_type=ct, target_id=obj.pk).order_by()
+               .values_list("pk", flat=True)[:RECORD_TASKS_MAX])
+    return Task.objects.visible_to(user).filter(pk__in=ids)
 
 
 def timeline(obj, user, *, before=None, limit=50) -> list:

@@ -146,3 +146,15 @@ def test_timeline_entries_respect_scope(env):
     assert [e.data["task"] for e in entries] == [task.pk] and entries[0].kind == "task"
     assert timeline(customer, env.nobody) == []
     assert timeline(customer, env.rep2) == []
+
+
+def test_record_tasks_are_the_records_own_inside_the_scope(env):
+    from ..hooks import tasks_of
+
+    customer = make_customer(env.rep, name="任务客户")
+    other = make_customer(env.rep, name="别的客户")
+    ct = ContentType.objects.get_for_model(Customer)
+    mine = make_task(env.rep, target_type=ct, target_id=customer.pk)
+    make_task(env.rep, target_type=ct, target_id=other.pk)  # another record's task
+    make_task(env.director, target_type=ct, target_id=customer.pk)  # on the record, outside rep's own scope
+    assert list(tasks_of(env.rep, customer).values_list("pk", flat=True)) == [mine.pk]
