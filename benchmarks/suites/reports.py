@@ -10,6 +10,15 @@ PG_MS, SQLITE_MS = 500, 1000
 PAGE_REPORTS = ["funnel", "conversion", "stage-duration", "win-rate", "forecast", "stalled", "loss-reasons", "sop-compliance"]
 
 
+def seed(ctx) -> None:
+    """A head of sales (director role: the whole company) to measure the widest scope; kept for later runs."""
+    from yingdan.org.models import Role, User
+
+    if not User.objects.filter(is_active=True, roles__code="director").exists():
+        user = User.objects.create(username="bench_director", name="基准销售总监")
+        user.roles.set([Role.objects.get(code="director")])
+
+
 def run(ctx) -> dict:
     from yingdan.opportunities.models import Opportunity, Pipeline
     from yingdan.org.models import User
@@ -42,6 +51,9 @@ def run(ctx) -> dict:
         client = ctx.client
         ctx.client = ctx.client_for(director)
         try:
+            for key in PAGE_REPORTS:
+                url = reverse("reports:report", args=[key])
+                results |= ctx.time_http(f"director_page_{key.replace('-', '_')}", lambda i, url=url: url, target)
             for key in ("funnel", "conversion", "win-rate", "sop-compliance", "stalled"):
                 results |= ctx.time_http(f"director_api_{key.replace('-', '_')}",
                                          lambda i, key=key: f"{api}/{key}/?pipeline={pipeline.pk}", target)
