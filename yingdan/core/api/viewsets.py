@@ -53,6 +53,36 @@ class ApiBehaviourMixin:
         return throttling.add_headers(request, response)
 
 
+class BulkIdsSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), min_length=1,
+                                max_length=1000, help_text="Up to 1,000 ids; those outside your delete scope are skipped.")
+
+
+class BulkCountSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="How many records were deleted.")
+
+
+class BulkDeleteMixin:
+    """`POST <list>/bulk-delete/` with `{"ids": [...]}`: the list page's bulk delete, through the app's
+    `bulk_delete_service(actor, ids) -> count` (records outside the actor's delete scope are skipped, never
+    revealed). Viewsets set `bulk_delete_service` and map `"bulk_delete": "delete"` in `action_permissions`."""
+
+    bulk_delete_service = None
+
+    @extend_schema(request=BulkIdsSerializer, responses=BulkCountSerializer,
+                   summary="Delete several records (those in your delete scope; others are skipped)")
+    @action(detail=False, methods=["post"], url_path="bulk-delete", pagination_class=None, filter_backends=[])
+    def bulk_delete(self, request):
+        body = BulkIdsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            with transaction.atomic():
+                count = type(self).bulk_delete_service(request.user, body.validated_data["ids"])
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(django_errors_to_api(exc))
+        return Response({"count": count})
+
+
 class BulkWriteMixin:
     """`POST <list>/bulk/` creates and `PATCH <list>/bulk/` updates up to 1,000 records, each through the same
     serializer and service as a single call, each in its own savepoint: one bad item does not stop the others.

@@ -105,7 +105,3 @@ class PoolOwnerSerializer(serializers.Serializer):
 class PoolCountSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="How many records changed.")
 
-
-class IdsSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), min_length=1,
-                                max_length=1000, help_text="Up to 1,000 ids; those outside your delete scope are skipped.")

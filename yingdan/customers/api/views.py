@@ -1,5 +1,4 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -7,7 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from yingdan.core.api.exceptions import django_errors_to_api
-from yingdan.core.api.viewsets import BaseModelViewSet
+from yingdan.core.api.viewsets import BaseModelViewSet, BulkDeleteMixin
 from yingdan.pools import services as pool_services
 
 from .. import services
@@ -16,7 +15,6 @@ from .filtersets import ContactFilterSet, CustomerFilterSet
 from .serializers import (
     ContactSerializer,
     CustomerSerializer,
-    IdsSerializer,
     PoolClaimSerializer,
     PoolCountSerializer,
     PoolOwnerSerializer,
@@ -33,7 +31,7 @@ def _pool_call(func, *args, **kwargs):
         raise serializers.ValidationError(django_errors_to_api(exc))
 
 
-class CustomerViewSet(BaseModelViewSet):
+class CustomerViewSet(BulkDeleteMixin, BaseModelViewSet):
     """Customers (客户) in your data scope. `?q=` searches name, pinyin, initials and phone."""
 
     queryset = Customer.objects.all()
@@ -47,16 +45,7 @@ class CustomerViewSet(BaseModelViewSet):
     search_phone_fields = ("phone",)
     action_permissions = {"claim": "view", "release": "edit", "assign": "view", "transfer": "transfer",
                           "bulk_delete": "delete"}
-
-    @extend_schema(request=IdsSerializer, responses=PoolCountSerializer,
-                   summary="Delete several customers (those in your delete scope; others are skipped)")
-    @action(detail=False, methods=["post"], url_path="bulk-delete", pagination_class=None, filter_backends=[])
-    def bulk_delete(self, request):
-        body = IdsSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        with transaction.atomic():
-            count = _pool_call(services.delete_customers, request.user, body.validated_data["ids"])
-        return Response({"count": count})
+    bulk_delete_service = staticmethod(services.delete_customers)
 
     # Public pool (公海) actions. A pooled customer usually lies outside a rep's data scope, so claim and
     # assign address it by id and leave the checks (pool membership, caps, cooldown) to the service.
@@ -102,7 +91,7 @@ def _int_pk(pk) -> int:
         raise serializers.ValidationError({"id": [_("Not a valid id.")]})
 
 
-class ContactViewSet(BaseModelViewSet):
+class ContactViewSet(BulkDeleteMixin, BaseModelViewSet):
     """Contacts (联系人); their data scope is their customer's. `?q=` searches name, pinyin, mobile, e-mail."""
 
     queryset = Contact.objects.all()
@@ -114,13 +103,4 @@ class ContactViewSet(BaseModelViewSet):
     search_phone_fields = ("mobile", "phone")
     search_email_fields = ("email",)
     action_permissions = {"bulk_delete": "delete"}
-
-    @extend_schema(request=IdsSerializer, responses=PoolCountSerializer,
-                   summary="Delete several contacts (those in your delete scope; others are skipped)")
-    @action(detail=False, methods=["post"], url_path="bulk-delete", pagination_class=None, filter_backends=[])
-    def bulk_delete(self, request):
-        body = IdsSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        with transaction.atomic():
-            count = _pool_call(services.delete_contacts, request.user, body.validated_data["ids"])
-        return Response({"count": count})
+    bulk_delete_service = staticmethod(services.delete_contacts)

@@ -1,6 +1,5 @@
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
@@ -8,7 +7,7 @@ from rest_framework.response import Response
 
 from yingdan.core import registry
 from yingdan.core.api.exceptions import django_errors_to_api
-from yingdan.core.api.viewsets import BaseModelViewSet
+from yingdan.core.api.viewsets import BaseModelViewSet, BulkDeleteMixin
 from yingdan.core.choices import FieldAccess
 from yingdan.core.permissions import get_permissions
 from yingdan.core.text import normalize
@@ -58,7 +57,7 @@ def _call(func, *args, **kwargs):
         raise serializers.ValidationError(django_errors_to_api(exc))
 
 
-class LeadViewSet(BaseModelViewSet):
+class LeadViewSet(BulkDeleteMixin, BaseModelViewSet):
     """Leads (线索) in your data scope. `?q=` searches name, company, pinyin, mobile/phone and e-mail.
     `POST {id}/convert/` turns a lead into a customer and a contact."""
 
@@ -67,6 +66,7 @@ class LeadViewSet(BaseModelViewSet):
     filterset_class = LeadFilterSet
     permission_module = "leads"
     action_permissions = {"convert": "edit", "assign_team": "transfer", "release": "edit", "transfer": "transfer", "bulk_delete": "delete"}
+    bulk_delete_service = staticmethod(services.delete_leads)
     select_related_fields = ("owner", "department", "status", "source", "pool", "converted_customer", "converted_contact", "created_by")
     prefetch_related_fields = ("collaborators",)
     ordering_fields = ("id", "name", "company", "created_at", "updated_at", "last_contact_at")
@@ -104,16 +104,6 @@ class LeadViewSet(BaseModelViewSet):
         body = LeadTransferSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         count = _call(services.transfer_leads, request.user, body.validated_data["ids"], body.validated_data["owner"])
-        return Response({"count": count})
-
-    @extend_schema(request=LeadIdsSerializer, responses=LeadCountSerializer,
-                   summary="Delete several leads (those in your delete scope; others are skipped)")
-    @action(detail=False, methods=["post"], url_path="bulk-delete", pagination_class=None, filter_backends=[])
-    def bulk_delete(self, request):
-        body = LeadIdsSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        with transaction.atomic():
-            count = _call(services.delete_leads, request.user, body.validated_data["ids"])
         return Response({"count": count})
 
     @extend_schema(request=LeadReleaseSerializer, responses=LeadCountSerializer, summary="Return a lead to a public pool (reason required)")

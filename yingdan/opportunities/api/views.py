@@ -9,7 +9,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from yingdan.core.api.exceptions import django_errors_to_api
-from yingdan.core.api.viewsets import BaseModelViewSet
+from yingdan.core.api.viewsets import BaseModelViewSet, BulkDeleteMixin
 from yingdan.core.models import Attachment
 
 from .. import services
@@ -126,7 +126,7 @@ class CompetitorViewSet(BaseModelViewSet):
     search_fields = ("name",)
 
 
-class OpportunityViewSet(BaseModelViewSet):
+class OpportunityViewSet(BulkDeleteMixin, BaseModelViewSet):
     """Opportunities (商机) in your data scope. The stage changes only through `POST …/{id}/move/` (the gate)."""
 
     queryset = Opportunity.objects.all()
@@ -135,6 +135,7 @@ class OpportunityViewSet(BaseModelViewSet):
     permission_module = "opportunities"
     action_permissions = {"move": "edit", "checklist": "view", "checklist_tick": "edit", "attachments": "edit",
                           "bulk_move": "edit", "transfer": "transfer", "bulk_delete": "delete"}
+    bulk_delete_service = staticmethod(services.delete_opportunities)
     select_related_fields = ("customer", "owner", "department", "pipeline", "stage", "source", "loss_reason", "competitor", "created_by")
     prefetch_related_fields = ("contacts", "collaborators")
     ordering_fields = ("id", "name", "amount", "expected_close", "created_at", "updated_at")
@@ -260,11 +261,3 @@ class OpportunityViewSet(BaseModelViewSet):
         count = _call(services.transfer_opportunities, request.user, body.validated_data["ids"], body.validated_data["owner"])
         return Response({"count": count})
 
-    @extend_schema(request=OpportunityIdsSerializer, responses=OpportunityCountSerializer, summary="Delete several deals (those in your delete scope)")
-    @action(detail=False, methods=["post"], url_path="bulk-delete", pagination_class=None, filter_backends=[])
-    def bulk_delete(self, request):
-        body = OpportunityIdsSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        with transaction.atomic():
-            count = _call(services.delete_opportunities, request.user, body.validated_data["ids"])
-        return Response({"count": count})

@@ -1,13 +1,12 @@
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from yingdan.core.api.exceptions import django_errors_to_api
-from yingdan.core.api.viewsets import BaseModelViewSet
+from yingdan.core.api.viewsets import BaseModelViewSet, BulkDeleteMixin
 
 from .. import services
 from ..models import Task
@@ -38,7 +37,7 @@ def _call(func, *args, **kwargs):
         raise serializers.ValidationError(django_errors_to_api(exc))
 
 
-class TaskViewSet(BaseModelViewSet):
+class TaskViewSet(BulkDeleteMixin, BaseModelViewSet):
     """Tasks (任务) in your data scope. `?q=` searches the title; `?overdue=true`, `?linked_type=customers.customer`."""
 
     queryset = Task.objects.all()
@@ -50,6 +49,7 @@ class TaskViewSet(BaseModelViewSet):
     ordering_fields = ("id", "due_at", "priority", "created_at", "updated_at")
     search_fields = ("title",)
     action_permissions = {"complete": "edit", "reopen": "edit", "reassign": "transfer", "bulk_delete": "delete"}
+    bulk_delete_service = staticmethod(services.delete_tasks)
 
     @extend_schema(request=TaskReassignSerializer, responses=TaskCountSerializer,
                    summary="Give several tasks to another user (the list's bulk reassign; needs 'transfer')")
@@ -58,16 +58,6 @@ class TaskViewSet(BaseModelViewSet):
         body = TaskReassignSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return Response({"count": _call(services.reassign_tasks, request.user, body.validated_data["ids"], body.validated_data["owner"])})
-
-    @extend_schema(request=TaskIdsSerializer, responses=TaskCountSerializer,
-                   summary="Delete several tasks (those in your delete scope; others are skipped)")
-    @action(detail=False, methods=["post"], url_path="bulk-delete", pagination_class=None, filter_backends=[])
-    def bulk_delete(self, request):
-        body = TaskIdsSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        with transaction.atomic():
-            count = _call(services.delete_tasks, request.user, body.validated_data["ids"])
-        return Response({"count": count})
 
     @extend_schema(request=EmptySerializer, responses=TaskSerializer, summary="Complete a task (a repeating task gets its next occurrence)")
     @action(detail=True, methods=["post"])
