@@ -755,6 +755,22 @@ def ensure_default_pools() -> None:
 
 
 # -- hidden fields -------------------------------------------------------------------------------------------
+# The columns a pool's record list shows (pages and API), and the related rows they need.
+RECORD_COLUMNS = {
+    "customer": ["name", "level", "status", "industry", "city", "phone", "previous_owner", "pool_entered_at"],
+    "lead": ["name", "company", "status", "source", "city", "mobile", "previous_owner", "pool_entered_at"],
+}
+RECORD_RELATED = {"customer": ("level", "status", "industry", "previous_owner"), "lead": ("status", "source", "previous_owner")}
+
+
+def pool_hidden_fields(user, pool: Pool, model) -> set[str]:
+    """Fields `user` may not see on the records of `pool`: the pool's hidden fields (unless they administer the
+    pool) plus the fields their role hides in the record's module."""
+    hidden = set() if is_pool_admin(user, pool) else set(pool.hidden_fields or [])
+    hidden |= {k for k, v in get_permissions(user).field_map(model.permission_module).items() if v == "hidden"}
+    return hidden
+
+
 def hidden_fields_for(user, obj) -> set[str]:
     """Fields of a pooled record hidden from `user` (non-admins of its pool) while it sits in the pool."""
     pool_id = getattr(obj, "pool_id", None)

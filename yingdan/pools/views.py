@@ -28,11 +28,8 @@ SORTS = {
     "entered": ("pool_entered_at", "id"), "-entered": ("-pool_entered_at", "-id"),
 }
 # Columns of a pool's list per kind of record: (field, label attribute source)
-COLUMNS = {
-    "customer": ["name", "level", "status", "industry", "city", "phone", "previous_owner", "pool_entered_at"],
-    "lead": ["name", "company", "status", "source", "city", "mobile", "previous_owner", "pool_entered_at"],
-}
-RELATED = {"customer": ("level", "status", "industry", "previous_owner"), "lead": ("status", "source", "previous_owner")}
+COLUMNS = services.RECORD_COLUMNS
+RELATED = services.RECORD_RELATED
 
 
 def _require(user, action=Action.VIEW):
@@ -79,8 +76,7 @@ class PoolDetailView(LoginRequiredMixin, View):
         pool = _visible_pool(request.user, pk)
         model = services.model_for(pool.object_type)
         is_admin = services.is_pool_admin(request.user, pool)
-        hidden = set() if is_admin else set(pool.hidden_fields or [])
-        hidden |= {k for k, v in get_permissions(request.user).field_map(model.permission_module).items() if v == "hidden"}
+        hidden = services.pool_hidden_fields(request.user, pool, model)
         qs = model.objects.filter(pool_id=pool.pk).select_related(*RELATED[pool.object_type])
         q = request.GET.get("q", "").strip()[:100]
         if q and normalize(q):
@@ -148,8 +144,7 @@ class PoolRecordView(LoginRequiredMixin, View):
         model = services.model_for(pool.object_type)
         obj = get_object_or_404(model.objects.select_related(*RELATED[pool.object_type]), pk=object_id, pool_id=pool.pk)
         is_admin = services.is_pool_admin(request.user, pool)
-        hidden = set() if is_admin else set(pool.hidden_fields or [])
-        hidden |= {k for k, v in get_permissions(request.user).field_map(model.permission_module).items() if v == "hidden"}
+        hidden = services.pool_hidden_fields(request.user, pool, model)
         skip = {"id", "owner", "department", "pool", "created_by", "search_name", "search_pinyin", "search_initials",
                 "dedupe_name", "custom_fields", "recycle_warned_at", "converted_customer", "converted_contact", "converted_at",
                 "owner_since", "last_won_at", "updated_at"}

@@ -62,15 +62,12 @@ class PoolViewSet(BaseModelViewSet):
     def records(self, request, pk=None):
         from django.utils import formats
 
-        from yingdan.core.permissions import get_permissions
-        from yingdan.pools.views import COLUMNS, RELATED
-
         pool = self.get_object()
         model = services.model_for(pool.object_type)
-        hidden = set() if services.is_pool_admin(request.user, pool) else set(pool.hidden_fields or [])
-        hidden |= {k for k, v in get_permissions(request.user).field_map(model.permission_module).items() if v == "hidden"}
-        columns = [c for c in COLUMNS[pool.object_type] if c != "name" and c not in hidden]
-        qs = model.objects.filter(pool_id=pool.pk).select_related(*RELATED[pool.object_type]).order_by("-id")
+        hidden = services.pool_hidden_fields(request.user, pool, model)
+        columns = [c for c in services.RECORD_COLUMNS[pool.object_type] if c != "name" and c not in hidden]
+        qs = (model.objects.filter(pool_id=pool.pk).select_related(*services.RECORD_RELATED[pool.object_type])
+              .order_by("-id"))
         page = self.paginate_queryset(qs)
 
         def text(value):
