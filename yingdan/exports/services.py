@@ -36,7 +36,7 @@ from yingdan.core.views.generic import ObjectListView
 
 from . import xlsx
 from .models import ExportJob
-from .rows import FORMULA_PREFIXES, FastRows, neutralise  # noqa: F401  (FORMULA_PREFIXES: public name)
+from .rows import FastRows, neutralise
 
 NOTIFY_READY = "export_ready"
 IGNORED_PARAMS = ("page", "per_page", "format", "_filters", "csrfmiddlewaretoken")

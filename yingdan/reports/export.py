@@ -7,19 +7,17 @@ import csv
 import io
 from decimal import Decimal
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+from yingdan.exports.rows import neutralise as neutralise_cell
 
 
 def neutralise(value) -> str:
-    """A cell as text that no spreadsheet evaluates. Numbers stay numbers (a negative amount is not a formula)."""
+    """A cell as text that no spreadsheet evaluates (the list exports' rule). Numbers stay numbers (a negative
+    amount is not a formula)."""
     if value is None:
         return ""
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
         return str(value)
-    text = str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
+    return neutralise_cell(str(value))
 
 
 def table_csv(columns, rows, total=None) -> bytes:
