@@ -111,7 +111,9 @@ class PoolForm(forms.ModelForm):
         default = {"no_followup_days": data.get("no_followup_days"), "no_won_days": data.get("no_won_days")}
         if any(default.values()):
             rules["default"] = default
-        if data.get("recycle_enabled") and not any(any(r.values()) for r in rules.values()):
+        from .services import recycling_without_limit
+
+        if recycling_without_limit(data.get("recycle_enabled"), rules):
             self.add_error("no_followup_days", _("Automatic recycling needs at least one time limit."))
         self.instance.recycle_rules = rules
         return data

@@ -763,6 +763,11 @@ RECORD_COLUMNS = {
 RECORD_RELATED = {"customer": ("level", "status", "industry", "previous_owner"), "lead": ("status", "source", "previous_owner")}
 
 
+def recycling_without_limit(enabled: bool, rules: dict) -> bool:
+    """True when automatic recycling is switched on but no rule sets a time limit (the form and the API refuse it)."""
+    return bool(enabled) and not any(any(r.values()) for r in (rules or {}).values() if isinstance(r, dict))
+
+
 def pool_hidden_fields(user, pool: Pool, model) -> set[str]:
     """Fields `user` may not see on the records of `pool`: the pool's hidden fields (unless they administer the
     pool) plus the fields their role hides in the record's module."""

@@ -95,7 +95,7 @@ class PoolSerializer(BaseModelSerializer):
                     _("Select a valid choice. %(value)s is not one of the available choices.") % {"value": bad[0]}]})
         enabled = attrs.get("recycle_enabled", instance.recycle_enabled if instance else False)
         rules = attrs.get("recycle_rules", instance.recycle_rules if instance else {}) or {}
-        if enabled and not any(any(v for v in r.values()) for r in rules.values() if isinstance(r, dict)):
+        if services.recycling_without_limit(enabled, rules):
             raise serializers.ValidationError({"recycle_rules": [_("Automatic recycling needs at least one time limit.")]})
         return attrs
 
