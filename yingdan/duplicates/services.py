@@ -154,6 +154,21 @@ def _min_shared_grams(n: int, threshold: int) -> int:
     return max(1, (n - 1) - 2 * d_max)
 
 
+def chosen_grams(sizes, key_length: int, threshold: int) -> list[str]:
+    """The bigrams a fuzzy check reads, from (rows, gram) pairs: a true match shares at least `s` of the key's
+    bigrams, so it contains one of the (n-1) - s + 1 rarest (a bigram no record has cannot be shared and is left
+    out); each is read only while it fits under GRAM_BOUND and the CANDIDATE_BUDGET of rows. The import's batch
+    check (imports/bulk.py) chooses with this too, so both look at the same bigrams."""
+    sized = sorted(t for t in sizes if t[0] > 0)
+    needed = sized[: max(len(sized) - _min_shared_grams(key_length, threshold) + 1, 1)]
+    chosen, budget = [], CANDIDATE_BUDGET
+    for n, g in needed:
+        if n <= min(GRAM_BOUND, budget):
+            chosen.append(g)
+            budget -= n
+    return chosen
+
+
 def _gram_sizes(kind: int, grams: list[str]) -> list[tuple[int, str]]:
     """(rows, gram) for each gram, counted up to GRAM_BOUND + 1 — one statement, each count an index range."""
     if not grams:
@@ -204,13 +219,7 @@ def _fuzzy_candidates(target_type: str, key: str, threshold: int, enough: int = 
     kind = GRAM_KIND.get(target_type)
     if kind is not None:
         # A bigram no record has cannot be shared: the pigeonhole runs over the others.
-        sized = sorted(t for t in _gram_sizes(kind, query_grams(key)) if t[0] > 0)
-        needed = sized[: max(len(sized) - _min_shared_grams(len(key), threshold) + 1, 1)]
-        chosen, budget = [], CANDIDATE_BUDGET
-        for n, g in needed:
-            if n <= min(GRAM_BOUND, budget):
-                chosen.append(g)
-                budget -= n
+        chosen = chosen_grams(_gram_sizes(kind, query_grams(key)), len(key), threshold)
         counter: Counter = Counter(_gram_objects(kind, chosen))
         ids = [pk for pk, _c in counter.most_common(SCORED) if pk not in found]
         if ids:

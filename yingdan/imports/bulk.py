@@ -216,22 +216,18 @@ class Known:
 
 def _fuzzy_maybe(known: Known, key: str, threshold: int) -> bool:
     """Whether `_fuzzy_candidates(customer, key, threshold)` could find anything (never False when it would)."""
-    from yingdan.duplicates.services import CANDIDATE_BUDGET, GRAM_BOUND, _min_shared_grams
+    from yingdan.duplicates.services import GRAM_BOUND, chosen_grams
     from yingdan.search.grams import query_grams
 
     if known.has("customer", "dedupe_name", key):
         return True
     if threshold >= 100 or len(key) < 2:
         return False
-    sized = sorted(t for t in ((min(known.count(g), GRAM_BOUND + 1), g) for g in query_grams(key)) if t[0] > 0)
-    needed = sized[: max(len(sized) - _min_shared_grams(len(key), threshold) + 1, 1)]
-    budget = CANDIDATE_BUDGET
-    for n, g in needed:
-        if n <= min(GRAM_BOUND, budget):
-            budget -= n
-            for _pk, other in known.gram_ids.get(g, ()):
-                if other and fuzz.ratio(key, other, score_cutoff=threshold):
-                    return True
+    sizes = [(min(known.count(g), GRAM_BOUND + 1), g) for g in query_grams(key)]
+    for g in chosen_grams(sizes, len(key), threshold):
+        for _pk, other in known.gram_ids.get(g, ()):
+            if other and fuzz.ratio(key, other, score_cutoff=threshold):
+                return True
     return False
 
 
@@ -273,7 +269,7 @@ def _fuzzy_certain(known: Known, key: str, threshold: int) -> bool:
     the key was touched by rows still waiting in the batch (so the counts, the chosen bigrams and their
     records are the database's), at most SCORED candidates (so every one is scored, whatever their ranking),
     and a stored one scores at least `threshold`."""
-    from yingdan.duplicates.services import CANDIDATE_BUDGET, GRAM_BOUND, SCORED, _min_shared_grams
+    from yingdan.duplicates.services import GRAM_BOUND, SCORED, chosen_grams
     from yingdan.search.grams import query_grams
 
     if threshold >= 100 or len(key) < 2:
@@ -281,17 +277,12 @@ def _fuzzy_certain(known: Known, key: str, threshold: int) -> bool:
     grams = query_grams(key)
     if any(g in known.unflushed_grams for g in grams):
         return False
-    sized = sorted(t for t in ((min(known.count(g), GRAM_BOUND + 1), g) for g in grams) if t[0] > 0)
-    needed = sized[: max(len(sized) - _min_shared_grams(len(key), threshold) + 1, 1)]
-    budget = CANDIDATE_BUDGET
     candidates = {}
-    for n, g in needed:
-        if n <= min(GRAM_BOUND, budget):
-            budget -= n
-            for pk, other in known.gram_ids.get(g, ()):
-                if pk is None:
-                    return False  # written by this chunk after the counts were read: its id is unknown here
-                candidates[pk] = other
+    for g in chosen_grams([(min(known.count(g), GRAM_BOUND + 1), g) for g in grams], len(key), threshold):
+        for pk, other in known.gram_ids.get(g, ()):
+            if pk is None:
+                return False  # written by this chunk after the counts were read: its id is unknown here
+            candidates[pk] = other
     if len(candidates) > SCORED:
         return False
     return any(other and fuzz.ratio(key, other, score_cutoff=threshold) for other in candidates.values())
