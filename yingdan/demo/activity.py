@@ -448,6 +448,9 @@ class DemoActivity:
             if opp.state == "won":
                 wins[opp.customer_id] = max(wins.get(opp.customer_id, opp.closed_at), opp.closed_at)
         StageChange.objects.bulk_create(changes, batch_size=1000)
+        from yingdan.opportunities import rollup
+
+        rollup.rebuild()  # bulk_create bypasses the signals that keep the reports' roll-ups
         ChecklistCompletion.objects.bulk_create(ticks, batch_size=1000)
         Opportunity.contacts.through.objects.bulk_create(links, batch_size=1000)
         won = Lookup.objects.filter(kind="customer_status", code="won").first()

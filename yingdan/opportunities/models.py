@@ -212,8 +212,11 @@ class Opportunity(CustomFieldsMixin, OwnedModel):
     loss_note = models.CharField(_("loss note"), max_length=500, blank=True)
     # Bumped by every stage move: a kanban drop carries the version it saw, a stale one is refused.
     version = models.PositiveIntegerField(default=0, editable=False)
+    # The furthest stage the deal has reached (an open stage, or won; entering "lost" does not move it): kept by
+    # `rollup.on_stage_change` from the stage history, read by the conversion report (one GROUP BY over deals).
+    furthest_stage = models.ForeignKey(Stage, on_delete=models.SET_NULL, null=True, blank=True, editable=False, db_index=False, related_name="+")
 
-    changelog_exclude = ("version",)
+    changelog_exclude = ("version", "furthest_stage")
 
     class Meta:
         verbose_name = _("opportunity")
@@ -230,6 +233,9 @@ class Opportunity(CustomFieldsMixin, OwnedModel):
             models.Index(fields=["amount", "id"], name="opp_amount_idx"),
             # Reports: "does this user own deals outside their departments?" answered from the index alone.
             models.Index(fields=["owner", "department"], name="opp_owner_dept_idx"),
+            # Conversion report: deals of a pipeline created in the period, by furthest stage, within a scope —
+            # answered from the index alone.
+            models.Index(fields=["pipeline", "created_at", "furthest_stage", "department", "owner"], name="opp_cohort_idx"),
         ]
 
     def __str__(self):
@@ -284,3 +290,33 @@ class StageChange(models.Model):
 
     def __str__(self):
         return f"{self.opportunity_id}: {self.from_stage_id} → {self.to_stage_id}"
+
+
+class StageMonth(models.Model):
+    """Monthly sums of the stage moves out of a stage (StageChange rows with a from_stage), per pipeline, department
+    and owner (denormalised as on StageChange) — what the days-in-stage and SOP-compliance reports read for the
+    whole months of their period instead of the 3M-row history. Kept by `rollup.on_stage_change` (every
+    StageChange saved or deleted adds or subtracts itself); bulk loads call `rollup.rebuild()`. Rows are partial
+    sums: the same key may appear more than once (two concurrent first moves of a month), readers always Sum."""
+
+    month = models.DateField()  # first day of the month, local time
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="+")
+    department = models.ForeignKey("org.Department", on_delete=models.SET_NULL, null=True, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    from_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
+    moves = models.IntegerField(default=0)
+    timed_moves = models.IntegerField(default=0)  # moves with seconds_in_previous
+    seconds = models.BigIntegerField(default=0)
+    complete = models.IntegerField(default=0)  # checklist_complete
+    over_limit = models.IntegerField(default=0)  # days_over_limit > 0
+    days_over = models.FloatField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["month", "pipeline"], name="stagemonth_month_idx"),
+            models.Index(fields=["department", "month"], name="stagemonth_dept_idx"),
+            models.Index(fields=["owner", "month"], name="stagemonth_owner_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.pipeline_id}/{self.from_stage_id}: {self.moves}"

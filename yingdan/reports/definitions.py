@@ -191,7 +191,7 @@ REPORTS: dict[str, Report] = {r.key: r for r in [
     Report("conversion", gettext_lazy("Stage conversion"),
            gettext_lazy("Of the deals that reached a stage, the share that went on to the next one."),
            "arrow-down-right-circle", queries.conversion, conversion_table, conversion_chart, pipeline_filter="required",
-           period_help=gettext_lazy("Deals that moved in the period.")),
+           period_help=gettext_lazy("Deals created in the period.")),
     Report("stage-duration", gettext_lazy("Days in stage and sales cycle"),
            gettext_lazy("Average days deals spend in each stage, and from creation to a won deal."),
            "hourglass-split", queries.stage_duration, duration_table, duration_chart, pipeline_filter="required",

@@ -19,18 +19,14 @@ from decimal import Decimal
 from django.db import connections
 from django.db.models import (
     BigIntegerField,
-    Case,
     Count,
     DecimalField,
     DurationField,
     ExpressionWrapper,
     F,
-    IntegerField,
-    Max,
     Q,
     Sum,
     Value,
-    When,
 )
 from django.db.models.functions import TruncMonth
 from django.urls import NoReverseMatch, reverse
@@ -49,7 +45,9 @@ from yingdan.opportunities.models import (
     Stage,
     StageChange,
     StageKind,
+    StageMonth,
 )
+from yingdan.opportunities.rollup import split_period
 from yingdan.org.models import Department, User
 
 from .filters import ReportFilters, period_range
@@ -91,21 +89,28 @@ def scope_parts(user, scope: str, *, collaboration_field: str, model=None) -> li
     With `model` given, a part that is empty for the whole table is left out: a manager's own records are
     nearly always inside their departments, and proving it costs one look at the (owner, department) index,
     where running the part costs a pass over the period's rows of the report's index."""
+    return [q for _kind, q in tagged_scope_parts(user, scope, collaboration_field=collaboration_field, model=model)]
+
+
+def tagged_scope_parts(user, scope: str, *, collaboration_field: str, model=None) -> list[tuple[str, Q]]:
+    """scope_parts as (kind, filter): kind "owner" for parts on department/owner columns only, "collaboration"
+    for the part that names deals one by one (readers of the monthly roll-ups, which have no deal column, run
+    that one on the history itself)."""
     if scope == DataScope.ALL:
-        return [Q()]
+        return [("owner", Q())]
     # The user's collaborations are few: as a literal list the filter stays index-friendly.
     through = Opportunity.collaborators.through
     collaborating = list(through.objects.filter(user_id=user.pk).values_list("opportunity_id", flat=True)[:5000])
     depts = department_ids_for(user, scope)
     parts, outside = [], Q()
     if depts:
-        parts.append(Q(department_id__in=depts))
+        parts.append(("owner", Q(department_id__in=depts)))
         outside = ~Q(department_id__in=depts)
     own_outside = Q(owner_id=user.pk) & outside
     if not (depts and model is not None) or model.objects.filter(own_outside).exists():
-        parts.append(own_outside)
+        parts.append(("owner", own_outside))
     if collaborating:
-        parts.append(Q(**{f"{collaboration_field}__in": collaborating}) & ~Q(owner_id=user.pk) & outside)
+        parts.append(("collaboration", Q(**{f"{collaboration_field}__in": collaborating}) & ~Q(owner_id=user.pk) & outside))
     return parts
 
 
@@ -137,22 +142,91 @@ def opportunity_parts(user, f: ReportFilters, *, date_field: str | None = None) 
     return [base.filter(q) for q in scope_parts(user, scope, collaboration_field="id", model=Opportunity)]
 
 
-def stage_change_parts(user, f: ReportFilters) -> list:
-    """Stage changes of the deals in the user's report scope, by the denormalised owner/department (the deal's
-    at the time of the move), as disjoint querysets."""
-    scope = report_scope(user)
-    qs = StageChange.objects.filter(**date_lookups(f, "changed_at"))
+def _history(f: ReportFilters, start, end, scope):
+    """Stage changes out of a stage in [start, end), with the report's filters (scope not applied)."""
+    qs = StageChange.objects.filter(from_stage__isnull=False)
+    if start is not None:
+        qs = qs.filter(changed_at__gte=start)
+    if end is not None:
+        qs = qs.filter(changed_at__lt=end)
     if f.pipeline and scope not in (None, DataScope.ALL) and connections[qs.db].vendor == "sqlite":
         # `+pipeline_id` on SQLite: its sampled statistics make (pipeline, changed_at) look as selective as the
         # scope's (department, changed_at, …) covering index, and it picked the former — one table row per move of
         # the pipeline in the period (35 s for a year of the busiest one) instead of the scope's index entries.
         qs = qs.alias(k_pipeline=Unindexed("pipeline_id", output_field=BigIntegerField())).filter(k_pipeline=f.pipeline.pk)
-        qs = qs.filter(report_filters_q(replace(f, pipeline=None)))
-    else:
-        qs = qs.filter(report_filters_q(f))
+        return qs.filter(report_filters_q(replace(f, pipeline=None)))
+    return qs.filter(report_filters_q(f))
+
+
+HISTORY_METRICS = {
+    "moves": Count("*"),
+    "timed": Count("seconds_in_previous"),
+    "seconds": Sum("seconds_in_previous"),
+    "complete": Count("to_stage_id", filter=Q(checklist_complete=True)),
+    "over_limit": Count("to_stage_id", filter=Q(days_over_limit__gt=0)),
+    "days_over": Sum("days_over_limit"),
+}
+MONTH_METRICS = {
+    "moves": Sum("moves"), "timed": Sum("timed_moves"), "seconds": Sum("seconds"), "complete": Sum("complete"),
+    "over_limit": Sum("over_limit"), "days_over": Sum("days_over"),
+}
+
+
+def stage_move_sums(user, f: ReportFilters, keys: tuple = (), *, from_stage_ids=None) -> dict:
+    """{key tuple: {moves, timed, seconds, complete, over_limit, days_over}} of the stage moves out of a stage in
+    the report's period and scope. Keys: columns of the history (pipeline_id, department_id, owner_id,
+    from_stage_id) and "month" (the first day of the local month).
+
+    The whole months of the period are read from the monthly sums (`StageMonth`, a few thousand rows a month);
+    only the partial months at its edges and the moves of deals the user collaborates on (the one scope part
+    that names deals) are read from the history — by the denormalised owner/department of each move."""
+    scope = report_scope(user)
     if scope is None:
-        return [qs.none()]
-    return [qs.filter(q) for q in scope_parts(user, scope, collaboration_field="opportunity_id", model=StageChange)]
+        return {}
+    start, end = f.datetime_range()
+    whole, partial = split_period(start, end)
+    columns = tuple(k for k in keys if k != "month")
+    by_month = "month" in keys
+    out: dict = {}
+
+    def merge(grouped: dict, month=None) -> None:
+        for key, row in grouped.items():
+            values = dict(zip(columns, key, strict=True))
+            if by_month:
+                values["month"] = month if month is not None else values.get("month")
+            full = tuple(values[k] for k in keys)
+            acc = out.setdefault(full, dict.fromkeys(HISTORY_METRICS))
+            for name, value in row.items():
+                if value is not None:
+                    acc[name] = value if acc[name] is None else acc[name] + value
+
+    stage_q = Q(from_stage_id__in=from_stage_ids) if from_stage_ids is not None else Q()
+    for kind, part in tagged_scope_parts(user, scope, collaboration_field="opportunity_id", model=StageChange):
+        if kind == "collaboration":  # few deals: their history directly, every piece of the period at once
+            qs = _history(f, start, end, scope).filter(stage_q, part)
+            if by_month:
+                month = TruncMonth("changed_at", tzinfo=timezone.get_default_timezone())
+                for (m, *rest), row in summed([qs], ("m", *columns), HISTORY_METRICS, annotate={"m": month}).items():
+                    m = timezone.localtime(m, timezone.get_default_timezone()).date() if isinstance(m, datetime.datetime) else m
+                    merge({tuple(rest): row}, month=m)
+            else:
+                merge(summed([qs], columns, HISTORY_METRICS))
+            continue
+        if whole is not None:
+            qs = StageMonth.objects.filter(report_filters_q(f), stage_q, part)
+            if whole[0] is not None:
+                qs = qs.filter(month__gte=whole[0])
+            if whole[1] is not None:
+                qs = qs.filter(month__lt=whole[1])
+            if by_month:
+                for (m, *rest), row in summed([qs], ("month", *columns), MONTH_METRICS).items():
+                    merge({tuple(rest): row}, month=m)
+            else:
+                merge(summed([qs], columns, MONTH_METRICS))
+        for piece_start, piece_end, month in partial:
+            qs = _history(f, piece_start, piece_end, scope).filter(stage_q, part)
+            merge(summed([qs], columns, HISTORY_METRICS), month=month)
+    return out
 
 
 def summed(parts, keys: tuple = (), metrics: dict | None = None, *, annotate: dict | None = None) -> dict:
@@ -267,30 +341,24 @@ def funnel(user, f: ReportFilters) -> dict:
 
 # -- stage-to-stage conversion -------------------------------------------------------------------------
 def conversion(user, f: ReportFilters) -> dict:
-    """For the deals that moved forward in the period: how many reached each open stage (entered it or a later one;
-    a won deal reached every stage, a lost deal only those before it was lost) and the share of those that
-    went on to the next stage."""
+    """For the deals created in the period (a cohort): how many reached each open stage — entered it or a later one
+    (a won deal reached every stage, a lost deal only those before it was lost) — and the share of those that went
+    on to the next stage. Counted by each deal's furthest stage (`Opportunity.furthest_stage`, kept from the stage
+    history): one GROUP BY over the cohort."""
     stages = pipeline_stages(f.pipeline)
     open_stages = [s for s in stages if s.kind == StageKind.OPEN]
     won_ids = [s.pk for s in stages if s.kind == StageKind.WON]
     if not open_stages:
         return {"pipeline": pipeline_info(f.pipeline), "stages": [], "won": 0, "deals": 0}
-    # Rank of a move's target: the open stage's position (1..n), n+1 for won, nothing for lost.
-    whens = [When(to_stage_id=s.pk, then=Value(i)) for i, s in enumerate(open_stages, start=1)]
+    # Rank of a furthest stage: the open stage's position (1..n), n+1 for won.
     won_rank = len(open_stages) + 1
-    if won_ids:
-        whens.append(When(to_stage_id__in=won_ids, then=Value(won_rank)))
-    aggregates = {f"r{i}": Count("opportunity_id", filter=Q(reached__gte=i)) for i in range(1, won_rank + 1)}
-    totals = dict.fromkeys(["deals", *aggregates], 0)
-    ranked = [s.pk for s in open_stages] + won_ids
-    for qs in stage_change_parts(user, f):
-        # Only moves into a ranked stage can raise a deal's furthest stage (moves into "lost" cannot).
-        per_deal = qs.filter(to_stage_id__in=ranked).order_by().values("opportunity_id").annotate(
-            reached=Max(Case(*whens, default=Value(None), output_field=IntegerField()))
-        )
-        for name, value in per_deal.aggregate(deals=Count("opportunity_id"), **aggregates).items():
-            totals[name] += value or 0
-    reached = [totals[f"r{i}"] for i in range(1, won_rank + 1)]
+    rank = {s.pk: i for i, s in enumerate(open_stages, start=1)} | dict.fromkeys(won_ids, won_rank)
+    parts = [qs.filter(furthest_stage_id__in=list(rank)) for qs in opportunity_parts(user, f, date_field="created_at")]
+    counts = summed(parts, ("furthest_stage_id",), {"n": Count("id")})
+    at_rank = [0] * (won_rank + 2)
+    for (stage_id,), r in counts.items():
+        at_rank[rank[stage_id]] += r["n"] or 0
+    reached = [sum(at_rank[i:]) for i in range(1, won_rank + 1)]  # reached[i-1]: deals whose furthest rank >= i
     first = reached[0]
     out = []
     for i, s in enumerate(open_stages):
@@ -300,7 +368,7 @@ def conversion(user, f: ReportFilters) -> dict:
             "rate": rate(nxt, reached[i]), "overall_rate": rate(reached[i], first),
         })
     return {
-        "pipeline": pipeline_info(f.pipeline), "stages": out, "won": reached[-1], "deals": totals["deals"] or 0,
+        "pipeline": pipeline_info(f.pipeline), "stages": out, "won": reached[-1], "deals": first,
         "win_rate_from_first": rate(reached[-1], first),
     }
 
@@ -312,16 +380,15 @@ def stage_duration(user, f: ReportFilters) -> dict:
     stages = [s for s in pipeline_stages(f.pipeline) if s.kind == StageKind.OPEN]
     rows = {}
     if stages:
-        parts = [qs.filter(from_stage_id__in=[s.pk for s in stages], seconds_in_previous__isnull=False)
-                 for qs in stage_change_parts(user, f)]
-        metrics = {"moves": Count("*"), "seconds": Sum("seconds_in_previous")}
-        rows = {key[0]: r for key, r in summed(parts, ("from_stage_id",), metrics).items()}
+        sums = stage_move_sums(user, f, ("from_stage_id",), from_stage_ids=[s.pk for s in stages])
+        rows = {key[0]: r for key, r in sums.items()}
     out = []
     for s in stages:
         r = rows.get(s.pk, {})
+        timed = r.get("timed") or 0
         out.append({
-            "stage_id": s.pk, "name": s.name, "moves": r.get("moves") or 0,
-            "avg_days": days(r["seconds"] / r["moves"]) if r.get("moves") else None,
+            "stage_id": s.pk, "name": s.name, "moves": timed,
+            "avg_days": days(r["seconds"] / timed) if timed else None,
             "time_limit_days": s.time_limit_days,
         })
     won = [qs.filter(state=StageKind.WON, closed_at__isnull=False) for qs in opportunity_parts(user, f, date_field="closed_at")]
@@ -509,38 +576,16 @@ def sop_compliance(user, f: ReportFilters) -> dict:
     """Per rep, team or month: the share of stage moves made with every required checklist item done, and the
     average days over the stage's time limit (moves within the limit count as 0)."""
     group_by = f.group_by if f.group_by in SOP_GROUPS else "rep"
-    parts = [qs.filter(from_stage__isnull=False) for qs in stage_change_parts(user, f)]
-    metrics = {
-        "moves": Count("*"),
-        "complete": Count("to_stage_id", filter=Q(checklist_complete=True)),
-        "over_limit": Count("to_stage_id", filter=Q(days_over_limit__gt=0)),
-        "days_over": Sum("days_over_limit"),
-    }
-    months = period_months(f)
-    if group_by == "month" and months:
-        # The month as a CASE over the month boundaries (SQLite would evaluate TruncMonth in Python, row by row).
-        month_idx = Case(*[When(changed_at__lt=end, then=Value(i)) for i, (_start, end) in enumerate(months)],
-                         default=Value(None), output_field=IntegerField())
-        grouped = summed(parts, ("month_idx",), metrics, annotate={"month_idx": month_idx})
-        rows = []
-        for (idx,), r in sorted(grouped.items(), key=lambda item: (item[0][0] is None, item[0][0] or 0)):
-            if idx is None or not r["moves"]:
-                continue
-            label = months[idx][0].strftime("%Y-%m")
-            rows.append(_sop_row(label, label, r))
-    elif group_by == "month":
-        grouped = summed(parts, ("month",), metrics, annotate={"month": TruncMonth("changed_at")})
-        rows = []
-        for (month,), r in sorted(grouped.items(), key=lambda item: item[0][0]):
-            label = timezone.localtime(month).strftime("%Y-%m") if isinstance(month, datetime.datetime) else str(month)[:7]
-            rows.append(_sop_row(label, label, r))
+    column = SOP_GROUPS[group_by]
+    grouped = stage_move_sums(user, f, (column,))
+    if group_by == "month":
+        rows = [_sop_row(m.strftime("%Y-%m"), m.strftime("%Y-%m"), r)
+                for (m,), r in sorted(grouped.items(), key=lambda item: item[0][0]) if m is not None and r["moves"]]
     else:
-        column = SOP_GROUPS[group_by]
-        grouped = summed(parts, (column,), metrics)
         labels = labels_for(group_by, [key[0] for key in grouped])
-        rows = [_sop_row(key[0], labels.get(key[0]) or _("(none)"), r) for key, r in grouped.items()]
+        rows = [_sop_row(key[0], labels.get(key[0]) or _("(none)"), r) for key, r in grouped.items() if r["moves"]]
         rows.sort(key=lambda r: (-r["moves"], r["key"] is None, r["key"] or 0))
-    total = {name: sum(r[name] or 0 for r in grouped.values()) for name in metrics}
+    total = {name: sum(r[name] or 0 for r in grouped.values()) for name in HISTORY_METRICS}
     return {"group_by": group_by, "rows": rows, "total": _sop_row(None, _("Total"), total)}
 
 
