@@ -12,6 +12,7 @@ Entries also expire after `TTL` seconds, for changes made without signals (raw S
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
 
@@ -23,6 +24,7 @@ TTL = 60.0
 MAX_ENTRIES = 5000
 
 _entries: dict[tuple, tuple[float, object]] = {}
+_stamps = itertools.count(1)
 
 
 def current_version() -> str:
@@ -73,12 +75,24 @@ def user_authz(user, request) -> None:
 
     def load():
         tree = user.department.descendant_ids(include_self=True) if user.department_id else []
-        return compute(user), tree
+        return compute(user), tree, next(_stamps)
 
     key = ("authz", request_version(request), user.pk, user.department_id, user.is_superuser, user.is_active)
-    perms, tree = get_or_compute(key, load)
+    perms, tree, stamp = get_or_compute(key, load)
     user._yingdan_perms = perms
     user._yingdan_dept_tree = list(tree)
+    # Names this computation: whatever was built from these permissions and this tree (a compiled scoped
+    # query, api/prepared.py) is keyed by it, so it never outlives them.
+    user._yingdan_authz = ((*key, stamp), perms)
+
+
+def authz_key(user) -> tuple | None:
+    """The key of the cached permissions `user_authz` attached to `user`; None if it did not, or if they
+    were dropped since (`permissions.clear_cache`)."""
+    attached = getattr(user, "_yingdan_authz", None)
+    if attached is None or getattr(user, "_yingdan_perms", None) is not attached[1]:
+        return None
+    return attached[0]
 
 
 def custom_field_definitions(model, request) -> list:

@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
 from django.urls import NoReverseMatch
@@ -58,6 +60,9 @@ def url_name_for(model) -> str | None:
 
 
 _built_fields: dict[tuple, tuple] = {}
+# Bound field sets re-used by read-only serializers (`shared_fields` in the context), per thread.
+_shared = threading.local()
+SHARED_FIELDS_MAX = 256
 
 
 class BaseModelSerializer(serializers.ModelSerializer):
@@ -111,6 +116,46 @@ class BaseModelSerializer(serializers.ModelSerializer):
 
     def build_url_field(self, field_name, model_class):
         return IdentityUrlField, {"view_name": f"{model_class._meta.model_name}-detail"}
+
+    @cached_property
+    def fields(self):
+        """The bound fields. A GET by id (the view puts `shared_fields` in the context) re-uses the field set
+        built for the first serializer of the same class and the same field permissions in this thread,
+        instead of building some thirty fields again (most of the time of a GET by id): what `get_fields`
+        returns depends on nothing else. The set is re-pointed at this serializer before it is used."""
+        key = self._shared_fields_key()
+        if key is None:
+            return serializers.Serializer.fields.func(self)
+        pool = getattr(_shared, "fields", None)
+        if pool is None:
+            pool = _shared.fields = {}
+        entry = pool.get(key)
+        if entry is None:
+            fields = serializers.Serializer.fields.func(self)
+            if len(pool) >= SHARED_FIELDS_MAX:
+                pool.clear()
+            pool[key] = (fields, frozenset(self._hidden_fields), frozenset(self._readonly_fields))
+            return fields
+        fields, hidden, readonly = entry
+        self._hidden_fields, self._readonly_fields = set(hidden), set(readonly)
+        self._adopt(fields)
+        return fields
+
+    def _shared_fields_key(self):
+        if (not self.context.get("shared_fields") or self.parent is not None or self.instance is None
+                or hasattr(self, "initial_data") or self.request is None):
+            return None
+        return (type(self), self.permission_module, tuple(sorted(self.field_access_map.items())))
+
+    def _adopt(self, fields) -> None:
+        fields.serializer = self
+        for field in fields.values():
+            field.parent = self
+
+    def to_representation(self, instance):
+        if self.context.get("shared_fields") and self.parent is None:
+            self._adopt(self.fields)  # another serializer of this thread may have taken the set since
+        return super().to_representation(instance)
 
     def get_fields(self):
         fields = super().get_fields()

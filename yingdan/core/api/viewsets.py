@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
 from django.db.models import Q
+from django.http import Http404
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -22,7 +23,7 @@ from rest_framework.response import Response
 from ..choices import Action, FieldAccess
 from ..permissions import get_permissions
 from . import cache as api_cache
-from . import idempotency, throttling
+from . import idempotency, prepared, throttling
 from .exceptions import django_errors_to_api, exception_handler
 from .filters import QSearchFilter, name_search_q
 from .permissions import METHOD_ACTIONS
@@ -178,10 +179,32 @@ def load_related(objects: list, names, request=None) -> None:
     for model, (ids, pending) in wanted.items():
         rows = api_cache.rows_by_id(model, request)
         if rows is None or not ids <= rows.keys():  # a row newer than the cached table: read as usual
-            rows = model._base_manager.in_bulk(ids)
+            rows = _one_by_id(model, ids)
+            if rows is None:
+                rows = model._base_manager.in_bulk(ids)
         for field, obj, value in pending:
             if value in rows:  # a missing row is left to the descriptor (it raises as usual)
                 field.set_cached_value(obj, rows[value])
+
+
+def _int_id(ids) -> int | None:
+    if len(ids) != 1:
+        return None
+    (value,) = ids
+    return value if type(value) is int else None
+
+
+def _one_by_id(model, ids) -> dict | None:
+    """`in_bulk(ids)` of a single integer id from compiled SQL (api/prepared.py); None: ask in_bulk."""
+    value = _int_id(ids)
+    if value is None:
+        return None
+
+    def build():
+        return model._base_manager.filter(pk__in=[prepared.INT_SENTINEL])
+
+    rows = prepared.fetch(("in-bulk", model._meta.label_lower), build, {"pk": value}, {"pk": prepared.INT_SENTINEL})
+    return None if rows is None else {obj.pk: obj for obj in rows}
 
 
 _plain_many: dict[tuple, bool] = {}
@@ -220,7 +243,15 @@ def load_many_related(objects: list, names) -> None:
         through = field.remote_field.through
         source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
         order = [f"-{target}__{o[1:]}" if o.startswith("-") else f"{target}__{o}" for o in field.related_model._meta.ordering or []]
-        rows = through._base_manager.filter(**{f"{source}_id__in": ids}).select_related(target).order_by(*order, f"{target}_id")
+        query = through._base_manager.select_related(target).order_by(*order, f"{target}_id")
+        rows = None
+        one = _int_id(ids)
+        if one is not None:  # a GET by id: from compiled SQL (api/prepared.py)
+            sentinel = {f"{source}_id__in": [prepared.INT_SENTINEL]}
+            rows = prepared.fetch(("many", through._meta.label_lower, source, target), lambda: query.filter(**sentinel),
+                                  {"pk": one}, {"pk": prepared.INT_SENTINEL})
+        if rows is None:
+            rows = query.filter(**{f"{source}_id__in": ids})
         groups: dict = {pk: [] for pk in ids}
         source_attr = f"{source}_id"
         for row in rows:
@@ -242,6 +273,9 @@ class ScopedQuerysetMixin:
     batch_related_fields: tuple[str, ...] = ()
     # {viewset action: permission action}, e.g. {"deactivate": "edit"}; also used by ModulePermission.
     action_permissions: dict[str, str] = {}
+    # GET by id from compiled SQL (`_prepared_object`): only for viewsets whose queryset depends on nothing
+    # but the user's cached authorization (no get_queryset/filter_queryset reading other request state).
+    prepared_get: bool = False
 
     def scope_action(self) -> str:
         return self.action_permissions.get(getattr(self, "action", None)) or SCOPE_ACTIONS.get(self.request.method, Action.VIEW)
@@ -274,6 +308,12 @@ class ScopedQuerysetMixin:
             return ()
         model = self.queryset.model
         return tuple(name for name in self.prefetch_related_fields if plain_many_to_many(model, name))
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if getattr(self, "action", None) == "retrieve" and self.request.method == "GET":
+            context["shared_fields"] = True  # read-only: the field set is re-used (BaseModelSerializer.fields)
+        return context
 
     def get_serializer(self, *args, **kwargs):
         instance = args[0] if args else kwargs.get("instance")
@@ -320,7 +360,36 @@ class ScopedQuerysetMixin:
             from rest_framework.exceptions import NotFound
 
             raise NotFound(_("Not found."))
-        return super().get_object()
+        obj = self._prepared_object(value) if self.prepared_get else None
+        if obj is None:
+            obj = super().get_object()
+        return obj
+
+    def _prepared_object(self, value: str):
+        """GET by id from the scoped query compiled once per user authorization (api/prepared.py): the same
+        queryset as `get_object` (get_queryset → filter_queryset → `.get(pk=...)`), built and compiled on the
+        first call only. Only for a plain GET (no query parameter can change the query) by a user whose
+        permissions came from the per-process cache (token requests); None: take the ordinary path."""
+        request = self.request
+        if request.method != "GET" or request.query_params or self.lookup_field not in ("pk", "id"):
+            return None
+        authz = api_cache.authz_key(request.user)
+        if authz is None:
+            return None
+        lookup = self.lookup_field
+
+        def build():
+            queryset = self.filter_queryset(self.get_queryset())
+            return queryset.filter(**{lookup: prepared.INT_SENTINEL}).order_by()[: prepared.MAX_ROWS]
+
+        key = ("get", type(self), getattr(self, "action", None), self.scope_action(), lookup, authz)
+        rows = prepared.fetch(key, build, {"pk": int(value)}, {"pk": prepared.INT_SENTINEL})
+        if rows is None or len(rows) > 1:
+            return None
+        if not rows:
+            raise Http404(f"No {self.queryset.model._meta.object_name} matches the given query.")
+        self.check_object_permissions(request, rows[0])
+        return rows[0]
 
     def search_queryset(self, queryset, text: str):
         """`?q=`: the indexed name/pinyin columns when the model has them, else `search_fields`."""

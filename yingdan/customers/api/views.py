@@ -46,6 +46,7 @@ class CustomerViewSet(BulkDeleteMixin, BaseModelViewSet):
     action_permissions = {"claim": "view", "release": "edit", "assign": "view", "transfer": "transfer",
                           "bulk_delete": "delete"}
     bulk_delete_service = staticmethod(services.delete_customers)
+    prepared_get = True
 
     # Public pool (公海) actions. A pooled customer usually lies outside a rep's data scope, so claim and
     # assign address it by id and leave the checks (pool membership, caps, cooldown) to the service.
@@ -104,3 +105,4 @@ class ContactViewSet(BulkDeleteMixin, BaseModelViewSet):
     search_email_fields = ("email",)
     action_permissions = {"bulk_delete": "delete"}
     bulk_delete_service = staticmethod(services.delete_contacts)
+    prepared_get = True
