@@ -40,6 +40,9 @@ class Criterion:
     field: str  # what matched: name / pinyin / initials / phone / email
     sources: list[QuerySet]  # alternatives, each a superset of the matches (values of pk)
     verify: Q
+    # Every candidate of the first source matches (a 1–2 character name fragment is its own gram range; a prefix
+    # source is the verify condition itself): the candidates need no verify, only the scope check.
+    exact: bool = False
 
 
 @dataclass
@@ -120,6 +123,10 @@ class SearchProvider:
     def visible(self, user) -> QuerySet:
         return self.model.objects.visible_to(user, "view").select_related(*self.select_related)
 
+    def scoped_ids(self, user) -> QuerySet:
+        """The ids the user may view, as a query on the scope's columns only (answered from a covering index)."""
+        return self.model.objects.visible_to(user, "view").order_by("-pk").values_list("pk", flat=True)
+
     def name_criterion(self, q: Query) -> Criterion | None:
         qn = q.norm
         if not qn or q.is_email:
@@ -129,15 +136,15 @@ class SearchProvider:
             sources = [grams.filter(gram__gte=qn, gram__lte=qn + TOP).order_by().values("object_id")]
         else:
             sources = [grams.filter(gram=g).order_by().values("object_id") for g in query_grams(qn)]
-        return Criterion("name", sources, Q(search_name__contains=qn))
+        return Criterion("name", sources, Q(search_name__contains=qn), exact=len(qn) <= 2)
 
     def pinyin_criteria(self, q: Query) -> list[Criterion]:
         if not q.is_letters or q.is_email:
             return []
         base = self.model.objects.order_by()  # no ORDER BY: a source is read straight from its index range
         return [
-            Criterion("initials", [base.filter(prefix_q("search_initials", q.norm)).values("pk")], prefix_q("search_initials", q.norm)),
-            Criterion("pinyin", [base.filter(prefix_q("search_pinyin", q.norm)).values("pk")], prefix_q("search_pinyin", q.norm)),
+            Criterion("initials", [base.filter(prefix_q("search_initials", q.norm)).values("pk")], prefix_q("search_initials", q.norm), exact=True),
+            Criterion("pinyin", [base.filter(prefix_q("search_pinyin", q.norm)).values("pk")], prefix_q("search_pinyin", q.norm), exact=True),
         ]
 
     def field_prefix_criterion(self, matched: str, field_name: str, prefixes: list[str]) -> Criterion | None:
@@ -146,7 +153,7 @@ class SearchProvider:
         cond = Q()
         for p in prefixes:
             cond |= prefix_q(field_name, p)  # a full number matches itself and the same number with an extension
-        return Criterion(matched, [self.model.objects.filter(cond).order_by().values("pk")], cond)
+        return Criterion(matched, [self.model.objects.filter(cond).order_by().values("pk")], cond, exact=True)
 
     def criteria(self, q: Query) -> list[Criterion]:
         raise NotImplementedError

@@ -145,3 +145,40 @@ def test_a_window_holding_every_candidate_is_the_answer(org, data, monkeypatch):
         assert names(rep, "科技", "customers") == scanned == ["华为科技有限公司", "腾讯科技"]
     reads = [q["sql"] for q in queries.captured_queries if 'FROM "customers_customer"' in q["sql"]]
     assert len(reads) == 1 and '"customers_customer"."id" IN (' in reads[0], reads
+
+
+def test_exact_candidates_skip_the_verify_and_give_the_same_results(org, data, monkeypatch):
+    """1–2 character fragments and prefix criteria are exact: their candidates are scope-checked by id alone and
+    only the found rows are fetched. Forcing the verify path gives the same results for every user."""
+    from yingdan.search import providers
+
+    for i in range(6):
+        make_customer(org["rep_east" if i % 2 else "rep_south"], name=f"伟业科技{i}号", phone=f"021-5555000{i}")
+    queries = ["伟", "科技", "腾讯", "王伟", "txkj", "weiye", "021-5555", "13800", "秘", "wang.wei@", "伟业科技"]
+    users = [org["director"], org["rep_east"], org["rep_south"]]
+    fast = {(u.pk, q): [(g.key, [(h.obj.pk, h.rank) for h in g.hits], g.more) for g in search(u, q, limit=3)]
+            for u in users for q in queries}
+    original = providers.Criterion.__init__
+
+    def never_exact(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.exact = False
+
+    monkeypatch.setattr(providers.Criterion, "__init__", never_exact)
+    slow = {(u.pk, q): [(g.key, [(h.obj.pk, h.rank) for h in g.hits], g.more) for g in search(u, q, limit=3)]
+            for u in users for q in queries}
+    assert fast == slow
+    assert any(hits for groups in fast.values() for _key, hits, _more in groups)
+    assert fast[(org["rep_east"].pk, "伟业科技")] != fast[(org["director"].pk, "伟业科技")]  # the scope applies
+
+
+def test_exactness_of_criteria():
+    from yingdan.core.text import normalize
+    from yingdan.search.providers import CustomerSearchProvider, Query
+
+    def exact(q):
+        return {c.field: c.exact for c in CustomerSearchProvider().criteria(Query.parse(q, normalize(q)))}
+
+    assert exact("伟")["name"] and exact("王伟")["name"]
+    assert not exact("王伟杰")["name"]  # a 3+ character fragment is a gram range verified by substring
+    assert exact("txkj") == {"name": False, "initials": True, "pinyin": True}
