@@ -16,7 +16,8 @@ import itertools
 import time
 import uuid
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 
 VERSION_KEY = "yingdan:api:config-version"
@@ -27,8 +28,31 @@ _entries: dict[tuple, tuple[float, object]] = {}
 _stamps = itertools.count(1)
 
 
+_redis_clients: dict[int, object] = {}
+
+
+def redis_client(backend, *, write: bool = False):
+    """What `backend._cache.get_client(write=write)` returns for Django's RedisCache, without building a new
+    `redis.Redis` on every call (each copies some 170 response callbacks): one client per connection pool."""
+    pool = backend._cache._get_connection_pool(write)
+    client = _redis_clients.get(id(pool))
+    if client is None or client.connection_pool is not pool:
+        client = _redis_clients[id(pool)] = backend._cache._client(connection_pool=pool)
+    return client
+
+
+def _cached_value(key: str):
+    """`cache.get(key)`, through the re-used client on Redis (read on every API request)."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        full = backend.make_and_validate_key(key)
+        value = redis_client(backend).get(full)
+        return None if value is None else backend._cache._serializer.loads(value)
+    return cache.get(key)
+
+
 def current_version() -> str:
-    version = cache.get(VERSION_KEY)
+    version = _cached_value(VERSION_KEY)
     if version is None:
         version = uuid.uuid4().hex
         if not cache.add(VERSION_KEY, version, None):

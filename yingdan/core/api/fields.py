@@ -9,10 +9,12 @@
 from __future__ import annotations
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.urls import get_script_prefix, get_urlconf
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS
+from rest_framework.settings import api_settings
 from rest_framework.reverse import reverse
 
 from ..choices import Action
@@ -84,15 +86,35 @@ class NestedRelatedField(serializers.PrimaryKeyRelatedField):
 _URL_SENTINEL = 7340981265530128947
 
 
+_shared_templates: dict[tuple, dict] = {}
+SHARED_TEMPLATES_MAX = 64
+
+
+def _templates_for(request, holder) -> dict:
+    """The URL templates of this request: shared by the requests of the same scheme and host, script
+    prefix and URLconf (all a reversed absolute URL depends on), unless a versioning scheme or a format
+    override in the query string makes DRF's `reverse` depend on the request itself."""
+    override = api_settings.URL_FORMAT_OVERRIDE
+    if getattr(request, "versioning_scheme", None) is not None or (override and override in holder.GET):
+        return {}
+    key = (holder._current_scheme_host, get_script_prefix(), get_urlconf())
+    templates = _shared_templates.get(key)
+    if templates is None:
+        if len(_shared_templates) >= SHARED_TEMPLATES_MAX:
+            _shared_templates.clear()
+        templates = _shared_templates[key] = {}
+    return templates
+
+
 def detail_url(view_name: str, pk, request=None, *, kwarg: str | None = None) -> str:
     """`reverse(view_name, args=[pk], request=request)` (or `kwargs={kwarg: pk}`), the same string, from a
-    per-request template when `pk` is an integer."""
+    template when `pk` is an integer (reversed once per process and host, `_templates_for`)."""
     if request is None or not isinstance(pk, int) or isinstance(pk, bool):
         return _reverse(view_name, pk, request, kwarg)
     holder = getattr(request, "_request", request)
     templates = getattr(holder, "_yingdan_url_templates", None)
     if templates is None:
-        templates = holder._yingdan_url_templates = {}
+        templates = holder._yingdan_url_templates = _templates_for(request, holder)
     key = (view_name, kwarg)
     template = templates.get(key)
     if template is None:

@@ -15,6 +15,8 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import BaseThrottle
 
+from . import cache as api_cache
+
 PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 DEFAULT_RATE = "6000/minute"
 
@@ -36,7 +38,7 @@ def count(key: str, timeout: int) -> int:
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         full = backend.make_and_validate_key(key)
-        client = backend._cache.get_client(full, write=True)
+        client = api_cache.redis_client(backend, write=True)
         pipe = client.pipeline(transaction=False)
         pipe.set(full, 0, ex=timeout, nx=True)
         pipe.incr(full)

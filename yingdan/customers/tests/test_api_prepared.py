@@ -225,3 +225,30 @@ def test_url_templates_are_per_host_and_format(settings):
         for pk in (3, 12345):
             assert detail_url("customer-detail", pk, request) == reverse("customer-detail", args=[pk], request=request)
             assert detail_url("user-detail", pk, request) == reverse("user-detail", args=[pk], request=request)
+
+
+def test_config_version_read_through_the_reused_redis_client():
+    import uuid
+
+    import redis
+    from django.core.cache import caches
+    from django.test import override_settings
+
+    url = "redis://127.0.0.1:6379/14"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except Exception:  # noqa: BLE001
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    redis_cache = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+                               "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
+    with override_settings(CACHES=redis_cache):
+        backend = caches["default"]
+        try:
+            first = api_cache.current_version()
+            assert first == backend.get(api_cache.VERSION_KEY) == api_cache.current_version()
+            api_cache.bump()
+            assert api_cache.current_version() == backend.get(api_cache.VERSION_KEY) != first
+            assert api_cache.redis_client(backend) is api_cache.redis_client(backend)
+        finally:
+            client = api_cache.redis_client(backend, write=True)
+            client.delete(*client.keys(backend.make_and_validate_key("*")) or ["none"])
