@@ -303,7 +303,8 @@ class StageMonth(models.Model):
     pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="+")
     department = models.ForeignKey("org.Department", on_delete=models.SET_NULL, null=True, related_name="+")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    from_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
+    # CASCADE: a stage can only be deleted once no history row leaves it (those PROTECT it), so its sums are zero.
+    from_stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+")
     moves = models.IntegerField(default=0)
     timed_moves = models.IntegerField(default=0)  # moves with seconds_in_previous
     seconds = models.BigIntegerField(default=0)

@@ -55,7 +55,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='stagemonth',
             name='from_stage',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='opportunities.stage'),
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='opportunities.stage'),
         ),
         migrations.AddField(
             model_name='stagemonth',

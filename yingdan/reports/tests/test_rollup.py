@@ -210,3 +210,17 @@ def test_rebuild_command(world, capsys):
     assert StageMonth.objects.aggregate(n=Sum("moves"))["n"] == StageChange.objects.filter(from_stage__isnull=False).count()
     assert Opportunity.objects.filter(furthest_stage__isnull=False).count() == Opportunity.objects.aggregate(
         n=Count("id", filter=Q(stage_changes__isnull=False), distinct=True))["n"]
+
+
+def test_a_stage_whose_history_is_gone_can_still_be_deleted(world):
+    """Its monthly rows (zero after the deal's deletion) go with it instead of blocking the deletion."""
+    from yingdan.opportunities.models import Stage
+
+    extra = Stage.objects.create(pipeline=world.pipeline, name="临时阶段", kind="open", probability=20, order=15)
+    opp = make_opportunity(world.rep1, world.pipeline, extra, amount="10")
+    services.move_opportunity(world.director, opp, world.s2)
+    assert StageMonth.objects.filter(from_stage=extra, moves=1).exists()
+    services.delete_opportunity(world.director, Opportunity.objects.get(pk=opp.pk))
+    assert StageMonth.objects.filter(from_stage=extra).aggregate(n=Sum("moves"))["n"] == 0
+    services.delete_stage(world.director, extra)
+    assert not Stage.objects.filter(pk=extra.pk).exists() and not StageMonth.objects.filter(from_stage_id=extra.pk).exists()
