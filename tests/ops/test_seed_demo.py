@@ -150,3 +150,10 @@ def test_demo_sales_activity(seeded):
         if o.state == "won":
             assert o.customer.status.code == "won" and o.customer.last_won_at
     assert not Customer.objects.filter(status__code="won", last_won_at__isnull=True).exists()
+    # the reports' roll-ups follow the bulk-created history
+    from django.db.models import Sum
+
+    from yingdan.opportunities.models import StageMonth
+
+    assert StageMonth.objects.aggregate(n=Sum("moves"))["n"] == StageChange.objects.filter(from_stage__isnull=False).count()
+    assert not Opportunity.objects.filter(furthest_stage__isnull=True, state__in=["open", "won"]).exists()
