@@ -144,13 +144,20 @@ def test_a_window_holding_every_candidate_is_the_answer(org, data, monkeypatch):
     with CaptureQueriesContext(connection) as queries:
         assert names(rep, "科技", "customers") == scanned == ["华为科技有限公司", "腾讯科技"]
     reads = [q["sql"] for q in queries.captured_queries if 'FROM "customers_customer"' in q["sql"]]
-    assert len(reads) == 1 and '"customers_customer"."id" IN (' in reads[0], reads
+    # an exact criterion (a 2-character fragment): the scope check of the window's ids, then the found rows
+    assert len(reads) == 2 and all('"customers_customer"."id" IN (' in sql for sql in reads), reads
+    assert reads[0].startswith('SELECT "customers_customer"."id" AS "pk" FROM'), reads
 
 
-def test_exact_candidates_skip_the_verify_and_give_the_same_results(org, data, monkeypatch):
+@pytest.mark.parametrize("bound", [None, (0, (2, 16000)), (0, (1,))], ids=["few-candidates", "windows", "window-too-small"])
+def test_exact_candidates_skip_the_verify_and_give_the_same_results(org, data, monkeypatch, bound):
     """1–2 character fragments and prefix criteria are exact: their candidates are scope-checked by id alone and
     only the found rows are fetched. Forcing the verify path gives the same results for every user."""
     from yingdan.search import providers
+
+    if bound is not None:
+        monkeypatch.setattr(services, "CANDIDATE_LIMIT", bound[0])
+        monkeypatch.setattr(services, "WINDOWS", bound[1])
 
     for i in range(6):
         make_customer(org["rep_east" if i % 2 else "rep_south"], name=f"伟业科技{i}号", phone=f"021-5555000{i}")
