@@ -9,10 +9,14 @@ few statements per chunk instead of ~13 per row:
   company rule the very candidate search of `duplicates.services._fuzzy_candidates` (rarest bigrams under the
   same bounds, from gram counts read once per chunk and kept exact as rows are added) over the chunk's rows
   plus the rows this chunk already wrote (held in memory);
-- a row that *might* be a duplicate (of the database or of an earlier row of the file), that repeats an
-  earlier row's company, or that anything else makes special is handed to the per-row path, after the rows
-  before it have been written — so it sees exactly what it would have seen one row at a time. The bulk check
-  only has to be sure that a row has *no* match; its false alarms just cost a per-row save;
+- each one-condition rule is replayed on that view (`_customer_verdict`): a row the check certainly finds
+  nothing for is written in bulk; one it certainly finds a stored customer for is skipped in skip mode (the
+  fuzzy replay scores the same SCORED best-sharing candidates; when the cut falls inside a tie, the check's
+  own candidate statement is asked for the database's order);
+- a row that *might* be a duplicate (the answer depends on a row still waiting in the batch, or on a rule of
+  several conditions), that is a duplicate outside skip mode, that repeats an earlier row's company, or that
+  anything else makes special is handed to the per-row path, after the rows before it have been written — so
+  it sees exactly what it would have seen one row at a time;
 - the clean rows are written with bulk INSERTs (customers, contacts, their search grams, their change-log rows
   with the same field diffs), one event per record, and the rules that are checked after a save (the record
   must be inside the importer's scope) are checked per batch; a batch that fails one is rolled back and redone
@@ -25,7 +29,7 @@ GRAM_BOUND rows back under the bound (such a bigram is then not re-counted durin
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -126,8 +130,11 @@ class Known:
         self.db = defaultdict(set)  # (model, column) -> values present
         self.mem = defaultdict(set)
         self.counts: dict[str, int] = {}
-        self.gram_ids: dict[str, list] = defaultdict(list)  # gram -> [(pk, dedupe_name)] (db + memory)
-        self.unflushed_grams: set = set()  # bigrams of rows waiting in the batch
+        self.gram_ids: dict[str, list] = defaultdict(list)  # gram -> [(id, dedupe_name)] (db + memory)
+        self.pending: set = set()  # ids (negative, made up) of the rows waiting in the batch
+        self.pending_grams: set = set()  # the bigrams of those rows
+        self.alias: dict[int, int] = {}  # made-up id -> the id the row was written with
+        self._next_token = -1
 
     # exact keys
     def has(self, model: str, column: str, value) -> bool:
@@ -183,12 +190,16 @@ class Known:
             return GRAM_BOUND + 1
         return self.counts.get(g, 0)
 
-    def add_customer(self, pk, dedupe_name: str, search_name: str, phone: str, credit_code) -> None:
-        """A customer written by this chunk (pk None while it waits in a batch)."""
+    def add_customer(self, pk, dedupe_name: str, search_name: str, phone: str, credit_code) -> int:
+        """A customer written by this chunk (pk None while it waits in a batch: its made-up id is returned)."""
         from yingdan.duplicates.services import GRAM_BOUND
         from yingdan.search.grams import name_grams
 
         sets = self.db if pk is not None else self.mem  # pk: written row by row, so it is in the database
+        if pk is None:  # waiting in the batch: a made-up id until it is written
+            pk = self._next_token
+            self._next_token -= 1
+            self.pending.add(pk)
         sets[("customer", "dedupe_name")].add(dedupe_name)
         if phone:
             sets[("customer", "phone")].add(phone)
@@ -196,8 +207,8 @@ class Known:
             sets[("customer", "credit_code")].add(credit_code)
         big = self.plan["big_grams"]
         grams = name_grams(search_name)
-        if pk is None:
-            self.unflushed_grams.update(grams)
+        if pk in self.pending:
+            self.pending_grams |= grams
         for g in grams:
             if g in big or g not in self.counts:
                 continue  # over the bound, or a bigram no row of this chunk asks about
@@ -207,11 +218,22 @@ class Known:
                 big.add(g)
             else:
                 self.gram_ids[g].append((pk, dedupe_name))
+        return pk
 
     def add_contact(self, mobile: str, email: str, search_name: str) -> None:
         for column, v in (("mobile", mobile), ("email", email), ("search_name", search_name)):
             if v:
                 self.mem[("contact", column)].add(v)
+
+    def flushed(self, batch) -> None:
+        """The waiting batch is written: its rows are stored records now."""
+        for key, values in self.mem.items():
+            self.db[key] |= values
+        self.mem.clear()
+        self.pending.clear()
+        self.pending_grams.clear()
+        for row in batch:
+            self.alias[row.token] = row.customer.pk
 
 
 def _fuzzy_maybe(known: Known, key: str, threshold: int) -> bool:
@@ -231,12 +253,78 @@ def _fuzzy_maybe(known: Known, key: str, threshold: int) -> bool:
     return False
 
 
-def _customer_maybe_duplicate(plan, known: Known, customer) -> bool:
+HIT, NONE, MAYBE = "hit", "none", "maybe"
+
+
+def _fuzzy_verdict(known: Known, key: str, threshold: int) -> str:
+    """What `_fuzzy_candidates(customer, key, threshold, enough=1)` (a one-condition fuzzy rule) returns for
+    this row, replayed on the chunk's view: HIT when it certainly returns a stored customer, NONE when it
+    certainly returns nothing, MAYBE when that depends on a row still waiting in the batch or on the order
+    the database lists candidates in (the SCORED cut falls inside a tie of shared-bigram counts).
+
+    The replay: the exact key first; then the bigrams `chosen_grams` picks from the same (exact, capped)
+    counts, every record under them counted once per bigram, the SCORED most shared scored with the same
+    rapidfuzz ratio and cutoff."""
+    from yingdan.duplicates.services import GRAM_BOUND, SCORED, chosen_grams
+    from yingdan.search.grams import query_grams
+
+    if key in known.db[("customer", "dedupe_name")]:
+        return HIT
+    if key in known.mem[("customer", "dedupe_name")]:
+        return MAYBE
+    if threshold >= 100 or len(key) < 2:
+        return NONE
+    sizes = [(min(known.count(g), GRAM_BOUND + 1), g) for g in query_grams(key)]
+    shared: dict = defaultdict(int)
+    names = {}
+    chosen = chosen_grams(sizes, len(key), threshold)
+    for g in chosen:
+        for pk, other in known.gram_ids.get(g, ()):
+            shared[pk] += 1
+            names[pk] = other
+    if len(shared) <= SCORED:
+        scored, tied = shared, ()
+    else:
+        ranked = sorted(shared.values(), reverse=True)
+        cut = ranked[SCORED]  # shared by the first candidate left out
+        scored = [pk for pk, n in shared.items() if n > cut]
+        tied = [pk for pk, n in shared.items() if n == cut] if ranked[SCORED - 1] == cut else ()
+    verdict = NONE
+    for pk in scored:
+        other = names[pk]
+        if other and fuzz.ratio(key, other, score_cutoff=threshold):
+            if pk not in known.pending:
+                return HIT
+            verdict = MAYBE
+    if verdict != NONE or not any(names[pk] and fuzz.ratio(key, names[pk], score_cutoff=threshold) for pk in tied):
+        return verdict
+    # The cut runs through a tie and a tied candidate would match: which of them are scored depends on the
+    # order the database lists gram rows in. Ask it the check's own question (its candidate statement), when
+    # no waiting row is under the chosen bigrams (the answer is then the one the check gets after the batch).
+    if known.pending_grams.intersection(chosen):
+        return MAYBE
+    from yingdan.duplicates.services import GRAM_KIND, _gram_objects
+
+    top = Counter(_gram_objects(GRAM_KIND["customer"], chosen)).most_common(SCORED)
+    by_id = {known.alias.get(pk, pk): other for pk, other in names.items()}
+    for pk, _n in top:
+        other = by_id.get(pk, False)
+        if other is False:
+            return MAYBE  # not in the chunk's view (written by someone else meanwhile)
+        if other and fuzz.ratio(key, other, score_cutoff=threshold):
+            return HIT
+    return NONE
+
+
+def _customer_verdict(plan, known: Known, customer) -> str:
+    """HIT when `find_matches` certainly returns a stored customer for this row (only meaningful when every
+    rule compares with customers), NONE when it certainly returns nothing, else MAYBE."""
     from yingdan.duplicates import services as dup
     from yingdan.duplicates.fields import DEFAULT_THRESHOLD, FIELD_MAP, FUZZY_KEYS
 
     data = dup.record_data(customer)
     values_by_target = {}
+    verdict = NONE
     for rule in plan["customer_rules"]:
         values = values_by_target.get(rule.target_type)
         if values is None:
@@ -247,65 +335,35 @@ def _customer_maybe_duplicate(plan, known: Known, customer) -> bool:
             continue
         if rule.target_type != "customer":
             if dup._rule_hits(rule, "customer", values, None):  # no record of that kind is written here
-                return True
+                verdict = MAYBE
             continue
-        maybe = True
-        for c in conditions:
+        if len(conditions) == 1:
+            c = conditions[0]
             field = c["field"]
             if c.get("match") == "fuzzy" and field in FUZZY_KEYS:
-                ok = _fuzzy_maybe(known, values[field], int(c.get("threshold", DEFAULT_THRESHOLD)))
+                v = _fuzzy_verdict(known, values[field], int(c.get("threshold", DEFAULT_THRESHOLD)))
+            elif values[field] in known.db[("customer", mapping[field][1])]:
+                v = HIT
+            elif values[field] in known.mem[("customer", mapping[field][1])]:
+                v = MAYBE
             else:
-                ok = known.has("customer", mapping[field][1], values[field])
-            if not ok:
-                maybe = False
-                break
-        if maybe:
-            return True
-    return False
-
-
-def _fuzzy_certain(known: Known, key: str, threshold: int) -> bool:
-    """Whether `_fuzzy_candidates(customer, key, threshold)` certainly returns a stored customer: no bigram of
-    the key was touched by rows still waiting in the batch (so the counts, the chosen bigrams and their
-    records are the database's), at most SCORED candidates (so every one is scored, whatever their ranking),
-    and a stored one scores at least `threshold`."""
-    from yingdan.duplicates.services import GRAM_BOUND, SCORED, chosen_grams
-    from yingdan.search.grams import query_grams
-
-    if threshold >= 100 or len(key) < 2:
-        return False
-    grams = query_grams(key)
-    if any(g in known.unflushed_grams for g in grams):
-        return False
-    candidates = {}
-    for g in chosen_grams([(min(known.count(g), GRAM_BOUND + 1), g) for g in grams], len(key), threshold):
-        for pk, other in known.gram_ids.get(g, ()):
-            if pk is None:
-                return False  # written by this chunk after the counts were read: its id is unknown here
-            candidates[pk] = other
-    if len(candidates) > SCORED:
-        return False
-    return any(other and fuzz.ratio(key, other, score_cutoff=threshold) for other in candidates.values())
-
-
-def _certainly_duplicate(plan, known: Known, customer) -> bool:
-    """Whether a stored customer has the same exact key under a one-field rule: `find_matches` then returns
-    a customer hit whatever else this chunk wrote (only called when every rule compares with customers)."""
-    from yingdan.duplicates import services as dup
-    from yingdan.duplicates.fields import DEFAULT_THRESHOLD, FIELD_MAP, FUZZY_KEYS
-
-    values = dup.normalized_values("customer", dup.record_data(customer), "customer")
-    mapping = FIELD_MAP[("customer", "customer")]
-    for rule in plan["customer_rules"]:
-        conditions = rule.conditions or []
-        if len(conditions) == 1 and conditions[0].get("field") in values:
-            field = conditions[0]["field"]
-            if values[field] in known.db[("customer", mapping[field][1])]:
-                return True
-            if conditions[0].get("match") == "fuzzy" and field in FUZZY_KEYS and _fuzzy_certain(
-                    known, values[field], int(conditions[0].get("threshold", DEFAULT_THRESHOLD))):
-                return True
-    return False
+                v = NONE
+        else:
+            v = MAYBE
+            for c in conditions:
+                field = c["field"]
+                if c.get("match") == "fuzzy" and field in FUZZY_KEYS:
+                    ok = _fuzzy_maybe(known, values[field], int(c.get("threshold", DEFAULT_THRESHOLD)))
+                else:
+                    ok = known.has("customer", mapping[field][1], values[field])
+                if not ok:
+                    v = NONE
+                    break
+        if v == HIT:
+            return HIT
+        if v == MAYBE:
+            verdict = MAYBE
+    return verdict
 
 
 def _contact_maybe_blocked(plan, known: Known, contact) -> bool:
@@ -329,7 +387,7 @@ def _contact_maybe_blocked(plan, known: Known, contact) -> bool:
 
 # -- one chunk ----------------------------------------------------------------------------------------
 class Row:
-    __slots__ = ("num", "values", "data", "result", "written", "error", "slow", "customer", "contact", "key")
+    __slots__ = ("num", "values", "data", "result", "written", "error", "slow", "customer", "contact", "key", "token")
 
     def __init__(self, num, values):
         self.num, self.values = num, values
@@ -339,6 +397,7 @@ class Row:
         self.slow = False
         self.customer = self.contact = None
         self.key = ""
+        self.token = None
 
 
 def _build(importer, ctx, plan, row: Row) -> None:
@@ -419,10 +478,10 @@ def run_chunk(importer, ctx, mapping, chunk, process_row, labels) -> list[Row]:
     for row in rows:
         if row.result is not None:
             continue
-        go_slow = row.slow or dirty or row.key in ctx.seen or row.key in pending_keys
-        if (not go_slow and ctx.mode == "skip" and p["customers_only"]
-                and not (row.customer.credit_code and known.has("customer", "credit_code", row.customer.credit_code))
-                and _certainly_duplicate(p, known, row.customer)):
+        go_slow = (row.slow or dirty or row.key in ctx.seen or row.key in pending_keys
+                   or bool(row.customer.credit_code and known.has("customer", "credit_code", row.customer.credit_code)))
+        verdict = MAYBE if go_slow else _customer_verdict(p, known, row.customer)
+        if verdict == HIT and ctx.mode == "skip" and p["customers_only"]:
             # Row by row: the owner is set, the service validates, the duplicate check finds the stored customer
             # and the row is skipped. Nothing is written, so the rows around it need not be flushed first.
             if row.customer.owner_id is None:
@@ -431,14 +490,7 @@ def run_chunk(importer, ctx, mapping, chunk, process_row, labels) -> list[Row]:
                 row.result = RowResult.SKIPPED
                 ctx.duplicates += 1
                 continue
-            go_slow = True
-        if not go_slow:
-            customer = row.customer
-            go_slow = (
-                (customer.credit_code and known.has("customer", "credit_code", customer.credit_code))
-                or _customer_maybe_duplicate(p, known, customer)
-                or (row.contact is not None and _contact_maybe_blocked(p, known, row.contact))
-            )
+        go_slow = go_slow or verdict != NONE or (row.contact is not None and _contact_maybe_blocked(p, known, row.contact))
         if not go_slow and row.customer.owner_id is None:
             importer.apply_owner(ctx, row.customer, row.data)  # team: fair assignment, in row order
         if not go_slow and row.customer.owner_id != ctx.actor.pk and not p["can_transfer"]:
@@ -452,7 +504,7 @@ def run_chunk(importer, ctx, mapping, chunk, process_row, labels) -> list[Row]:
         batch.append(row)
         pending_keys.add(row.key)
         c = row.customer
-        known.add_customer(None, c.dedupe_name, c.search_name, c.phone, c.credit_code)
+        row.token = known.add_customer(None, c.dedupe_name, c.search_name, c.phone, c.credit_code)
         if row.contact is not None:
             known.add_contact(row.contact.mobile, row.contact.email, row.contact.search_name)
     _flush(ctx, p, known, batch, process_row, importer, mapping)
@@ -485,7 +537,7 @@ def _flush(ctx, p, known, batch, process_row, importer, mapping) -> bool:
     try:
         with transaction.atomic():
             _write(ctx, batch)
-        known.unflushed_grams.clear()
+        known.flushed(batch)
         return False
     except (_Redo, DatabaseError, ValidationError) as exc:
         log.info("bulk import batch redone row by row: %r", exc)

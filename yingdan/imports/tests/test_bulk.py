@@ -228,3 +228,76 @@ def test_fast_xlsx_reader_reads_what_openpyxl_reads(tmp_path):
     fast = list(readers._iter_xlsx(str(tmp_path / "w.xlsx"), ""))
     assert fast == list(readers._iter_xlsx_openpyxl(str(tmp_path / "w.xlsx"), "")) and len(fast) == 50
     assert readers.quick_count(str(tmp_path / "w.xlsx"), "xlsx") == 50
+
+
+# -- fuzzy decisions taken in the batch (`bulk._fuzzy_verdict`) ------------------------------------------
+TIE_TAILS = "子丑寅卯辰午未申酉亥"  # 10 x 10 distinct 2-character tails, none ending in 戊己
+
+
+def tie_env(env, match_first: bool):
+    """71 stored customers each sharing 3 of the 5 bigrams of 丁乙丙甲戊己 (so the check's SCORED cut falls
+    inside a tie): 70 that score under 80 and one near match (丁乙庚甲戊己, 83), created first or last —
+    which (on SQLite: gram rows listed by bigram, then id; 丁乙 sorts first) decides whether the per-row
+    check scores it."""
+    near = lambda: make_customer(env.rep, name="丁乙庚甲戊己有限公司")  # noqa: E731
+    if match_first:
+        near()
+    for i in range(70):
+        make_customer(env.rep, name="丁乙丙甲" + TIE_TAILS[i % 10] + TIE_TAILS[i // 10] + "有限公司")
+    if not match_first:
+        near()
+
+
+def tie_rows(pending_first: bool = False):
+    out = [HEAD] + [[name(i, "贸易有限公司"), "A", None, None, None, None, None, None, None] for i in range(5)]
+    if pending_first:  # an earlier row of the file, still waiting in the batch, is under the same bigrams
+        out.append(["丁乙丙甲癸子有限公司", "A", None, None, None, None, None, None, None])
+    out.append(["丁乙丙甲戊己有限公司", "A", None, None, None, "甲某", "13911112222", None, None])
+    out += [[name(i + 200, "贸易有限公司"), "A", None, None, None, None, None, None, None] for i in range(5)]
+    return out
+
+
+@pytest.mark.parametrize("match_first", [True, False])
+@pytest.mark.parametrize("mode", ["skip", "create"])
+def test_bulk_fuzzy_tie_at_the_cut_matches_per_row(monkeypatch, env, match_first, mode):
+    from django.db import connection
+
+    from yingdan.duplicates.services import SCORED
+
+    assert SCORED < 71
+    tie_env(env, match_first)
+    calls = []
+    real = bulk._fuzzy_verdict
+    monkeypatch.setattr(bulk, "_fuzzy_verdict", lambda *a: calls.append(real(*a)) or calls[-1])
+    slow = []
+    real_slow = bulk._slow
+    monkeypatch.setattr(bulk, "_slow", lambda ctx, known, row, *a: slow.append(row.num) or real_slow(ctx, known, row, *a))
+    per_row, in_bulk = import_both(monkeypatch, env, xlsx_bytes(tie_rows()), mode=mode)
+    assert_same(per_row, in_bulk)
+    if connection.vendor == "sqlite":
+        # scored: a duplicate (skipped, or refused by the blocking rule); left out by the cut: created
+        assert per_row["counts"][5] == (1 if match_first else 0), per_row["counts"]
+    if mode == "skip":
+        assert slow == [], slow  # decided in the batch (the tie asked of the database), no per-row save
+        assert calls.count(bulk.HIT if match_first else bulk.NONE) >= 1
+
+
+@pytest.mark.parametrize("match_first", [True, False])
+def test_bulk_fuzzy_tie_with_a_waiting_row_under_the_bigrams_matches_per_row(monkeypatch, env, match_first):
+    tie_env(env, match_first)
+    per_row, in_bulk = import_both(monkeypatch, env, xlsx_bytes(tie_rows(pending_first=True)), mode="skip")
+    assert_same(per_row, in_bulk)
+
+
+def test_bulk_fuzzy_duplicate_of_a_stored_customer_is_skipped_in_the_batch(monkeypatch, env):
+    """A near match of a stored customer is skipped without a per-row save even though earlier rows of the
+    batch share the key's common bigrams (公司/贸易 ...)."""
+    slow = []
+    real_slow = bulk._slow
+    monkeypatch.setattr(bulk, "_slow", lambda ctx, known, row, *a: slow.append(row.num) or real_slow(ctx, known, row, *a))
+    data = [HEAD] + [[name(i, "数据有限公司"), "A", None, None, None, None, None, None, None] for i in range(10)]
+    data.append(["深圳星河数据技术有限公司", "A", None, None, None, None, None, None, None])  # 星河数据 ~ 星河数据科技
+    per_row, in_bulk = import_both(monkeypatch, env, xlsx_bytes(data), mode="skip")
+    assert_same(per_row, in_bulk)
+    assert per_row["counts"][3] == 1 and per_row["counts"][1] == 10, per_row["counts"]
+    assert slow == [], slow
