@@ -178,6 +178,14 @@ def rebuild_furthest(*, opportunity=Opportunity, stage=Stage, stage_change=Stage
             deals.filter(furthest_stage__isnull=True, pk__in=moved).update(furthest_stage_id=target)
 
 
+def order_changed(pipeline_id: int) -> None:
+    """A pipeline's stage order or kinds changed: its deals' furthest stages are recomputed after the commit, in
+    the worker (a pass over the pipeline's deals; the admin's request does not wait for it)."""
+    from .tasks import recompute_pipeline_furthest
+
+    transaction.on_commit(lambda: recompute_pipeline_furthest(pipeline_id))
+
+
 def recompute_furthest(opportunity_ids) -> None:
     """The furthest stage of a few deals again (after history rows were removed by hand, e.g. the bench's clean-up)."""
     ids = list(opportunity_ids)

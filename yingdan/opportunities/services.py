@@ -36,6 +36,7 @@ try:  # upload validation shared by every app (size, type, sniffed content) when
 except ImportError:  # pragma: no cover
     core_validate_upload = None
 
+from . import rollup
 from .models import (
     ChecklistCompletion,
     ChecklistItem,
@@ -123,10 +124,13 @@ def save_stage(actor, stage: Stage) -> Stage:
     if stage.pk is None and not stage.order:
         stage.order = (Stage.objects.filter(pipeline=stage.pipeline, kind=StageKind.OPEN).aggregate(m=Max("order"))["m"] or 0) + 10
     stage.full_clean()
-    if stage.pk is not None and stage.kind != Stage.objects.get(pk=stage.pk).kind and stage.opportunities.exists():
+    stored = Stage.objects.filter(pk=stage.pk).first() if stage.pk is not None else None
+    if stored is not None and stage.kind != stored.kind and stage.opportunities.exists():
         raise ValidationError({"kind": [_("The kind of a stage holding opportunities cannot be changed.")]})
     stage.save()
     _check_stage_order(stage.pipeline)
+    if stored is not None and (stored.order, stored.kind) != (stage.order, stage.kind):
+        rollup.order_changed(stage.pipeline_id)
     return stage
 
 
@@ -138,12 +142,15 @@ def reorder_stages(actor, pipeline: Pipeline, stage_ids) -> None:
     stages = {s.pk: s for s in Stage.objects.select_for_update().filter(pipeline=pipeline, is_active=True)}
     if sorted(stage_ids) != sorted(stages):
         raise ValidationError(_("The list of stages is out of date; reload the page."), code="stale")
+    before = sorted(stages, key=lambda pk: (stages[pk].order, pk))
     for position, pk in enumerate(stage_ids, start=1):
         stage = stages[pk]
         if stage.order != position * 10:
             stage.order = position * 10
             stage.save(update_fields=["order"])
     _check_stage_order(pipeline)
+    if before != stage_ids:
+        rollup.order_changed(pipeline.pk)
 
 
 def _relocate(actor, opp: Opportunity, to_stage: Stage, now) -> None:

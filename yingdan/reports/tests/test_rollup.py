@@ -224,3 +224,21 @@ def test_a_stage_whose_history_is_gone_can_still_be_deleted(world):
     assert StageMonth.objects.filter(from_stage=extra).aggregate(n=Sum("moves"))["n"] == 0
     services.delete_stage(world.director, extra)
     assert not Stage.objects.filter(pk=extra.pk).exists() and not StageMonth.objects.filter(from_stage_id=extra.pk).exists()
+
+
+def test_reordering_stages_recomputes_the_furthest_stage(world, django_capture_on_commit_callbacks):
+    """"Furthest" follows the current order: a deal that went S1 → S3 → S2 has S3 as furthest; with S2 moved after
+    S3 it is S2 (recomputed in the worker after the reorder commits)."""
+    opp = make_opportunity(world.rep1, world.pipeline, world.s1, amount="10")
+    move(opp, world.s1, world.now, from_stage=None)
+    for stage in (world.s3, world.s2):
+        services.move_opportunity(world.director, Opportunity.objects.get(pk=opp.pk), stage)
+    assert Opportunity.objects.get(pk=opp.pk).furthest_stage_id == world.s3.pk
+    order = [world.s1.pk, world.s3.pk, world.s2.pk, world.s4.pk, world.won.pk, world.lost.pk]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.reorder_stages(world.director, world.pipeline, order)
+    assert len([c for c in callbacks if "order_changed" in c.__qualname__]) == 1
+    assert Opportunity.objects.get(pk=opp.pk).furthest_stage_id == world.s2.pk
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.reorder_stages(world.director, world.pipeline, order)  # the same order: nothing to recompute
+    assert not [c for c in callbacks if "order_changed" in c.__qualname__]
