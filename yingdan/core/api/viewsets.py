@@ -243,15 +243,17 @@ def load_many_related(objects: list, names) -> None:
         through = field.remote_field.through
         source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
         order = [f"-{target}__{o[1:]}" if o.startswith("-") else f"{target}__{o}" for o in field.related_model._meta.ordering or []]
-        query = through._base_manager.select_related(target).order_by(*order, f"{target}_id")
+
+        def query(ids, through=through, source=source, target=target, order=order):
+            return through._base_manager.filter(**{f"{source}_id__in": ids}).select_related(target).order_by(*order, f"{target}_id")
+
         rows = None
         one = _int_id(ids)
         if one is not None:  # a GET by id: from compiled SQL (api/prepared.py)
-            sentinel = {f"{source}_id__in": [prepared.INT_SENTINEL]}
-            rows = prepared.fetch(("many", through._meta.label_lower, source, target), lambda: query.filter(**sentinel),
-                                  {"pk": one}, {"pk": prepared.INT_SENTINEL})
+            rows = prepared.fetch(("many", through._meta.label_lower, source, target),
+                                  lambda query=query: query([prepared.INT_SENTINEL]), {"pk": one}, {"pk": prepared.INT_SENTINEL})
         if rows is None:
-            rows = query.filter(**{f"{source}_id__in": ids})
+            rows = query(ids)
         groups: dict = {pk: [] for pk in ids}
         source_attr = f"{source}_id"
         for row in rows:

@@ -252,3 +252,53 @@ def test_config_version_read_through_the_reused_redis_client():
         finally:
             client = api_cache.redis_client(backend, write=True)
             client.delete(*client.keys(backend.make_and_validate_key("*")) or ["none"])
+
+
+# -- API requests resolve with the API include first (core/api/urlconf.py) --------------------------------
+def _pattern_names(patterns, ns=""):
+    from django.urls import URLResolver
+
+    out = []
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            out += _pattern_names(p.url_patterns, ns + (f"{p.namespace}:" if p.namespace else ""))
+        elif p.name:
+            out.append(ns + p.name)
+    return out
+
+
+@pytest.mark.django_db(False)
+def test_api_first_urlconf_is_the_same_site():
+    from django.urls import Resolver404, URLResolver, resolve, reverse
+
+    import yingdan.urls as site
+    from yingdan.core.api.urlconf import api_first_urlconf
+
+    urlconf = api_first_urlconf()
+    assert urlconf is not None and sorted(map(str, urlconf.urlpatterns)) == sorted(map(str, site.urlpatterns))
+    pages = [p for p in site.urlpatterns if not (isinstance(p, URLResolver) and str(p.pattern) == "api/")]
+    api = [p for p in site.urlpatterns if p not in pages]
+    assert not set(_pattern_names(pages)) & set(_pattern_names(api))  # no URL name in both
+    for path in ("/api/v1/", "/api/v1/customers/", "/api/v1/customers/12/", "/api/v1/contacts/3/", "/api/v1/customers/12.json",
+                 "/api/v1/customers/12/claim/", "/api/schema/", "/api/docs/", "/api/v1/nothing/", "/api/", "/api/v1/customers/x/"):
+        try:
+            plain = resolve(path)
+        except Resolver404:
+            plain = None
+        try:
+            first = resolve(path, urlconf=urlconf)
+        except Resolver404:
+            first = None
+        assert (plain and (plain.func, plain.url_name, plain.kwargs)) == (first and (first.func, first.url_name, first.kwargs)), path
+    for name, args in (("customer-detail", [5]), ("customers:customer_detail", [5]), ("login", []), ("home", [])):
+        assert reverse(name, args=args) == reverse(name, args=args, urlconf=urlconf)
+
+
+def test_api_request_runs_with_the_api_first_urlconf(env):
+    user, _colleague, _outsider = env
+    client = api_client(user)
+    response = client.get("/api/v1/customers/")
+    assert response.status_code == 200
+    assert response.wsgi_request.urlconf is not None
+    assert client.get("/api/v1/nothing-here/").status_code == 404
+    assert api_client().get("/").status_code in (200, 302)  # pages keep the root URLconf
