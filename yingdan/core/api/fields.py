@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS
-from rest_framework.settings import api_settings
 from rest_framework.reverse import reverse
+from rest_framework.settings import api_settings
 
 from ..choices import Action
 

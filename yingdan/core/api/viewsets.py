@@ -250,8 +250,8 @@ def load_many_related(objects: list, names) -> None:
         rows = None
         one = _int_id(ids)
         if one is not None:  # a GET by id: from compiled SQL (api/prepared.py)
-            rows = prepared.fetch(("many", through._meta.label_lower, source, target),
-                                  lambda query=query: query([prepared.INT_SENTINEL]), {"pk": one}, {"pk": prepared.INT_SENTINEL})
+            rows = prepared.fetch(("many", through._meta.label_lower, source, target), lambda: query([prepared.INT_SENTINEL]),
+                                  {"pk": one}, {"pk": prepared.INT_SENTINEL})
         if rows is None:
             rows = query(ids)
         groups: dict = {pk: [] for pk in ids}

@@ -15,7 +15,14 @@ from yingdan.core.api import prepared
 from yingdan.core.api.serializers import BaseModelSerializer
 from yingdan.core.models import Lookup, Tag
 from yingdan.core.tests.api_base import api_client
-from yingdan.core.tests.factories import make_contact, make_custom_field, make_customer, make_department, make_role, make_user
+from yingdan.core.tests.factories import (
+    make_contact,
+    make_custom_field,
+    make_customer,
+    make_department,
+    make_role,
+    make_user,
+)
 from yingdan.customers.api.views import ContactViewSet, CustomerViewSet
 from yingdan.customers.models import Customer
 from yingdan.org.models import ApiToken
