@@ -8,8 +8,8 @@ worker agree). Any change of a role, of a user's roles, of a department or of a 
 old rows under the new version), which makes every process recompute on its next request. The user's own
 row (department, superuser, active) is read with the token on every request and is part of the key.
 Entries also expire after `TTL` seconds, for changes made without signals (raw SQL, `update()` elsewhere).
-The compiled SQL of the API's fixed-shape reads (api/prepared.py) lives here too; a scoped one is keyed by
-`authz_key(user)`, i.e. by the very permissions entry it was built from.
+The compiled SQL of a scoped read (api/prepared.py) is keyed by `authz_key(user)`, i.e. by the very
+permissions entry it was built from.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ non-model iterable, sentinels missing from the parameters) is answered the ordin
 
 from __future__ import annotations
 
+import time
+
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models.query import ModelIterable, get_related_populators
@@ -108,13 +110,30 @@ def prepare(queryset, sentinels: dict):
     return prepared
 
 
+# {shape key: (expires at, Prepared | _EMPTY | _UNPREPARABLE)}, apart from api.cache's entries so that the
+# shapes (about 12 KB each; one per user and viewset for scoped reads) never crowd out the permissions.
+_shapes: dict[tuple, tuple[float, object]] = {}
+MAX_SHAPES = 2000
+
+
 def fetch(key: tuple, build, values: dict, sentinels: dict) -> list | None:
     """The instances `build()` (a queryset using `sentinels`) gives with `values` in their place, from the
-    SQL compiled for `key` (kept in the per-process cache: same lifetime and invalidation as the
-    permissions); None when the shape cannot be replayed (the caller runs its queryset)."""
-    prepared = api_cache.get_or_compute(("prepared", *key, tuple(sentinels)), lambda: prepare(build(), sentinels))
+    SQL compiled for `key` (kept `api.cache.TTL` seconds, like the permissions a scoped key names); None when
+    the shape cannot be replayed (the caller runs its queryset)."""
+    now = time.monotonic()
+    key = (*key, tuple(sentinels))
+    hit = _shapes.get(key)
+    if hit is None or hit[0] <= now:
+        if len(_shapes) >= MAX_SHAPES:
+            _shapes.clear()
+        hit = _shapes[key] = (now + api_cache.TTL, prepare(build(), sentinels))
+    prepared = hit[1]
     if prepared is _UNPREPARABLE:
         return None
     if prepared is _EMPTY:
         return []
     return prepared.rows(values)
+
+
+def clear() -> None:
+    _shapes.clear()

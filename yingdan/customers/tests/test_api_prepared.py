@@ -79,11 +79,11 @@ def test_get_by_id_is_the_serializers_output(env, monkeypatch):
     user, colleague, _outsider = env
     customer = _rich_customer(user, colleague)
     client = api_client(user)
-    api_cache._entries.clear()
+    prepared.clear()
     fast, plain = _both_paths(client, monkeypatch, f"/api/v1/customers/{customer.pk}/")
     assert fast.status_code == plain.status_code == 200
     assert fast.json() == plain.json()
-    shapes = {k[1] for k, (_t, v) in api_cache._entries.items() if k[0] == "prepared" and isinstance(v, prepared.Prepared)}
+    shapes = {k[0] for k, (_t, v) in prepared._shapes.items() if isinstance(v, prepared.Prepared)}
     assert shapes >= {"api-token", "get", "many", "in-bulk"}, shapes  # the fast path was taken
     data = fast.json()
     assert data["custom_fields"] == {"vip_no": "V-001", "budget": 12}
