@@ -309,3 +309,16 @@ def test_api_request_runs_with_the_api_first_urlconf(env):
     assert response.wsgi_request.urlconf is not None
     assert client.get("/api/v1/nothing-here/").status_code == 404
     assert api_client().get("/").status_code in (200, 302)  # pages keep the root URLconf
+
+
+def test_session_users_take_the_ordinary_path_with_the_same_answer(env):
+    from rest_framework.test import APIClient
+
+    user, colleague, outsider = env
+    customer = _rich_customer(user, colleague)
+    theirs = make_customer(outsider)
+    by_token = api_client(user).get(f"/api/v1/customers/{customer.pk}/").json()
+    session = APIClient()
+    session.force_login(user)
+    assert session.get(f"/api/v1/customers/{customer.pk}/").json() == by_token
+    assert session.get(f"/api/v1/customers/{theirs.pk}/").status_code == 404
