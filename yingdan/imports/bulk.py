@@ -7,8 +7,8 @@ few statements per chunk instead of ~13 per row:
   and `clean()`, custom fields against definitions read once; lookups/owners are guaranteed by the importer);
 - the duplicate rules are answered for the whole chunk at once: one `IN (...)` per exact key, and for the fuzzy
   company rule the very candidate search of `duplicates.services._fuzzy_candidates` (rarest bigrams under the
-  same bounds, from gram counts read once per chunk and kept exact as rows are added) over the chunk's rows
-  plus the rows this chunk already wrote (held in memory);
+  same bounds, from gram counts kept exact as rows are added) over the stored customers plus the rows this
+  job already wrote (held in memory);
 - each one-condition rule is replayed on that view (`_customer_verdict`): a row the check certainly finds
   nothing for is written in bulk; one it certainly finds a stored customer for is skipped in skip mode (the
   fuzzy replay scores the same SCORED best-sharing candidates; when the cut falls inside a tie, the check's
@@ -22,8 +22,10 @@ few statements per chunk instead of ~13 per row:
   must be inside the importer's scope) are checked per batch; a batch that fails one is rolled back and redone
   row by row.
 
-Assumption: while an import runs, nobody else deletes enough customers to bring a bigram that had more than
-GRAM_BOUND rows back under the bound (such a bigram is then not re-counted during the job).
+The bigram table is read once per job (`Grams`: each bigram when a row first asks about it; customers others
+add meanwhile are caught up at each chunk's start). Assumption: while an import runs, customers already stored
+are not renamed or deleted by others (their bigrams are seen as of when the job read them), and nobody brings
+a bigram that had more than GRAM_BOUND rows back under the bound.
 """
 
 from __future__ import annotations
@@ -116,25 +118,146 @@ def _plan(importer, ctx):
         "customer_rules": customer_rules,
         "customers_only": all(r.target_type == "customer" for r in customer_rules),
         "contact_block_rules": contact_block,
-        "big_grams": set(),  # bigrams known to have more than GRAM_BOUND rows
+        "grams": Grams(),
+        "next_token": 0,  # made-up ids of waiting rows count down from -1
     }
+
+
+# -- the job's view of the bigram table (the fuzzy company rule) --------------------------------------
+class Grams:
+    """What the fuzzy company rule reads of the bigram table (kind 1), kept for the whole job: the capped
+    count of every bigram a row asked about, and for those under GRAM_BOUND the ids under them and their
+    company keys. A bigram is read once per job (when a chunk first asks about it) and kept exact by what the
+    job writes; customers that others add meanwhile are read at each chunk's start (ids above the highest one
+    seen). Anything that could leave it stale (an update of a stored customer by this job, a batch redone row
+    by row, a rolled-back preview chunk) drops it: the next chunk reads again.
+
+    Assumption: while an import runs, customers already stored are not renamed or deleted by others (their
+    bigrams are seen as of when the job first read them), and nobody brings a bigram that had more than
+    GRAM_BOUND rows back under the bound."""
+
+    MAX_IDS = 3_000_000  # ids held at most (memory); past this the view is read again
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        self.counts: dict[str, int] = {}  # bigram -> rows, for bigrams read (> GRAM_BOUND: in `big`)
+        self.big: set = set()
+        self.ids: dict[str, list] = {}  # bigram under the bound -> ids under it (made-up < 0 while waiting)
+        self.names: dict[int, str | None] = {}  # id -> company key (None: a gram row without its customer)
+        self.own: set = set()  # customers this job wrote
+        self.high = None  # highest customer id read
+        self.size = 0
+
+    def count(self, g: str) -> int:
+        from yingdan.duplicates.services import GRAM_BOUND
+
+        if g in self.big:
+            return GRAM_BOUND + 1
+        return self.counts.get(g, 0)
+
+    def add(self, pk: int, dedupe_name: str, search_name: str, slots=None) -> set:
+        """A customer that is (or, with a made-up id, will be) in the table; returns its bigrams. `slots`
+        collects (bigram, position) of the id in each list, to put the real id there once written."""
+        from yingdan.duplicates.services import GRAM_BOUND
+        from yingdan.search.grams import name_grams
+
+        grams = name_grams(search_name)
+        self.names[pk] = dedupe_name
+        for g in grams:
+            if g in self.big or g not in self.counts:
+                continue  # over the bound, or a bigram no row has asked about
+            n = self.counts[g] + 1
+            self.counts[g] = n
+            if n > GRAM_BOUND:
+                self.big.add(g)
+                self.size -= len(self.ids.pop(g, ()))
+            else:
+                ids = self.ids.setdefault(g, [])
+                if slots is not None:
+                    slots.append((g, len(ids)))
+                ids.append(pk)
+                self.size += 1
+        return grams
+
+    def written(self, token: int, pk: int, slots) -> None:
+        """A waiting row was written with id `pk`."""
+        for g, i in slots:
+            ids = self.ids.get(g)
+            if ids is not None and i < len(ids) and ids[i] == token:
+                ids[i] = pk
+        self.names[pk] = self.names.pop(token, None)
+        self.own.add(pk)
+
+    def load(self, keys) -> None:
+        """Read the bigrams of these company keys that were not read yet (after catching up with customers
+        added by others since the last chunk)."""
+        from yingdan.customers.models import Customer
+        from yingdan.duplicates.services import GRAM_BOUND
+        from yingdan.search.grams import query_grams
+        from yingdan.search.models import SearchGram
+
+        if self.size > self.MAX_IDS:
+            self.reset()
+        q = connection.ops.quote_name
+        customers = q(Customer._meta.db_table)
+        table = q(SearchGram._meta.db_table)
+        with connection.cursor() as cursor:
+            if self.high is None:
+                cursor.execute(f"SELECT MAX(id) FROM {customers}")
+                self.high = cursor.fetchone()[0] or 0
+            else:
+                cursor.execute(f"SELECT id, dedupe_name, search_name FROM {customers} WHERE id > %s ORDER BY id", [self.high])
+                for pk, dedupe_name, search_name in cursor.fetchall():
+                    self.high = pk
+                    if pk not in self.own and pk not in self.names:  # added by someone else meanwhile
+                        self.add(pk, dedupe_name, search_name)
+            wanted = set()
+            for k in keys:
+                if len(k) >= 2:
+                    wanted.update(g for g in query_grams(k) if g not in self.counts and g not in self.big)
+            part = f"SELECT %s, (SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE kind = 1 AND gram = %s LIMIT {GRAM_BOUND + 1}) t)"
+            small = []
+            for grams in _chunks(sorted(wanted), COUNT_BATCH):
+                params = []
+                for g in grams:
+                    params += [g, g]
+                cursor.execute(" UNION ALL ".join([part] * len(grams)), params)
+                for g, n in cursor.fetchall():
+                    if n > GRAM_BOUND:
+                        self.big.add(g)
+                    else:
+                        self.counts[g] = n
+                        self.ids[g] = []
+                        if n:
+                            small.append(g)
+            names = self.names
+            for grams in _chunks(sorted(small)):
+                marks = ", ".join(["%s"] * len(grams))
+                cursor.execute(
+                    f"SELECT g.gram, g.object_id, c.dedupe_name FROM {table} g LEFT JOIN {customers} c ON c.id = g.object_id "
+                    f"WHERE g.kind = 1 AND g.gram IN ({marks})", grams)
+                rows = cursor.fetchall()
+                self.size += len(rows)
+                ids = self.ids
+                for g, pk, name in rows:
+                    ids[g].append(pk)
+                    names[pk] = name
 
 
 # -- the chunk's view of existing records -----------------------------------------------------------
 class Known:
     """What the duplicate rules can match: the database as of the chunk's start (read in bulk) plus every
-    customer/contact written since by this chunk (kept in memory)."""
+    customer/contact written since by this chunk (kept in memory); the bigrams through the job's `Grams`."""
 
     def __init__(self, plan):
         self.plan = plan
+        self.grams: Grams = plan["grams"]
         self.db = defaultdict(set)  # (model, column) -> values present
         self.mem = defaultdict(set)
-        self.counts: dict[str, int] = {}
-        self.gram_ids: dict[str, list] = defaultdict(list)  # gram -> [(id, dedupe_name)] (db + memory)
-        self.pending: set = set()  # ids (negative, made up) of the rows waiting in the batch
+        self.pending: set = set()  # made-up ids (negative) of the rows waiting in the batch
         self.pending_grams: set = set()  # the bigrams of those rows
-        self.alias: dict[int, int] = {}  # made-up id -> the id the row was written with
-        self._next_token = -1
 
     # exact keys
     def has(self, model: str, column: str, value) -> bool:
@@ -145,80 +268,25 @@ class Known:
         if values:
             self.db[(model, column)] |= _in_values(model_cls, column, values)
 
-    # bigram counts and candidates (kind 1: customer names)
-    def load_grams(self, keys) -> None:
-        from yingdan.duplicates.services import GRAM_BOUND
-        from yingdan.search.grams import query_grams
-        from yingdan.search.models import SearchGram
-
-        big = self.plan["big_grams"]
-        wanted = set()
-        for k in keys:
-            if len(k) >= 2:
-                wanted.update(g for g in query_grams(k) if g not in big)
-        table = connection.ops.quote_name(SearchGram._meta.db_table)
-        part = f"SELECT %s, (SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE kind = 1 AND gram = %s LIMIT {GRAM_BOUND + 1}) t)"
-        with connection.cursor() as cursor:
-            for grams in _chunks(sorted(wanted), COUNT_BATCH):
-                params = []
-                for g in grams:
-                    params += [g, g]
-                cursor.execute(" UNION ALL ".join([part] * len(grams)), params)
-                for g, n in cursor.fetchall():
-                    self.counts[g] = n
-                    if n > GRAM_BOUND:
-                        big.add(g)
-            small = [g for g in wanted if 0 < self.counts.get(g, 0) <= GRAM_BOUND]
-            ids: dict[int, list] = defaultdict(list)
-            for grams in _chunks(sorted(small)):
-                marks = ", ".join(["%s"] * len(grams))
-                cursor.execute(f"SELECT gram, object_id FROM {table} WHERE kind = 1 AND gram IN ({marks})", grams)
-                for g, pk in cursor.fetchall():
-                    ids[pk].append(g)
-        if ids:
-            from yingdan.customers.models import Customer
-
-            for part in _chunks(sorted(ids)):
-                for pk, name in Customer._base_manager.filter(pk__in=part).order_by().values_list("pk", "dedupe_name"):
-                    for g in ids[pk]:
-                        self.gram_ids[g].append((pk, name))
-
     def count(self, g: str) -> int:
-        from yingdan.duplicates.services import GRAM_BOUND
+        return self.grams.count(g)
 
-        if g in self.plan["big_grams"]:
-            return GRAM_BOUND + 1
-        return self.counts.get(g, 0)
-
-    def add_customer(self, pk, dedupe_name: str, search_name: str, phone: str, credit_code) -> int:
-        """A customer written by this chunk (pk None while it waits in a batch: its made-up id is returned)."""
-        from yingdan.duplicates.services import GRAM_BOUND
-        from yingdan.search.grams import name_grams
-
+    def add_customer(self, pk, dedupe_name: str, search_name: str, phone: str, credit_code, row=None) -> None:
+        """A customer written by this chunk (pk None while it waits in the batch as `row`)."""
         sets = self.db if pk is not None else self.mem  # pk: written row by row, so it is in the database
-        if pk is None:  # waiting in the batch: a made-up id until it is written
-            pk = self._next_token
-            self._next_token -= 1
-            self.pending.add(pk)
         sets[("customer", "dedupe_name")].add(dedupe_name)
         if phone:
             sets[("customer", "phone")].add(phone)
         if credit_code:
             sets[("customer", "credit_code")].add(credit_code)
-        big = self.plan["big_grams"]
-        grams = name_grams(search_name)
-        if pk in self.pending:
-            self.pending_grams |= grams
-        for g in grams:
-            if g in big or g not in self.counts:
-                continue  # over the bound, or a bigram no row of this chunk asks about
-            n = self.counts[g] + 1
-            self.counts[g] = n
-            if n > GRAM_BOUND:
-                big.add(g)
-            else:
-                self.gram_ids[g].append((pk, dedupe_name))
-        return pk
+        if pk is None:  # waiting in the batch: a made-up id until it is written
+            self.plan["next_token"] -= 1
+            row.token, row.slots = self.plan["next_token"], []
+            self.pending.add(row.token)
+            self.pending_grams |= self.grams.add(row.token, dedupe_name, search_name, row.slots)
+        else:
+            self.grams.add(pk, dedupe_name, search_name)
+            self.grams.own.add(pk)
 
     def add_contact(self, mobile: str, email: str, search_name: str) -> None:
         for column, v in (("mobile", mobile), ("email", email), ("search_name", search_name)):
@@ -233,7 +301,7 @@ class Known:
         self.pending.clear()
         self.pending_grams.clear()
         for row in batch:
-            self.alias[row.token] = row.customer.pk
+            self.grams.written(row.token, row.customer.pk, row.slots)
 
 
 def _fuzzy_maybe(known: Known, key: str, threshold: int) -> bool:
@@ -246,8 +314,10 @@ def _fuzzy_maybe(known: Known, key: str, threshold: int) -> bool:
     if threshold >= 100 or len(key) < 2:
         return False
     sizes = [(min(known.count(g), GRAM_BOUND + 1), g) for g in query_grams(key)]
+    names = known.grams.names
     for g in chosen_grams(sizes, len(key), threshold):
-        for _pk, other in known.gram_ids.get(g, ()):
+        for pk in known.grams.ids.get(g, ()):
+            other = names[pk]
             if other and fuzz.ratio(key, other, score_cutoff=threshold):
                 return True
     return False
@@ -276,12 +346,11 @@ def _fuzzy_verdict(known: Known, key: str, threshold: int) -> str:
         return NONE
     sizes = [(min(known.count(g), GRAM_BOUND + 1), g) for g in query_grams(key)]
     shared: dict = defaultdict(int)
-    names = {}
+    names = known.grams.names
     chosen = chosen_grams(sizes, len(key), threshold)
     for g in chosen:
-        for pk, other in known.gram_ids.get(g, ()):
+        for pk in known.grams.ids.get(g, ()):
             shared[pk] += 1
-            names[pk] = other
     if len(shared) <= SCORED:
         scored, tied = shared, ()
     else:
@@ -306,9 +375,8 @@ def _fuzzy_verdict(known: Known, key: str, threshold: int) -> str:
     from yingdan.duplicates.services import GRAM_KIND, _gram_objects
 
     top = Counter(_gram_objects(GRAM_KIND["customer"], chosen)).most_common(SCORED)
-    by_id = {known.alias.get(pk, pk): other for pk, other in names.items()}
     for pk, _n in top:
-        other = by_id.get(pk, False)
+        other = names.get(pk, False) if pk in shared else False
         if other is False:
             return MAYBE  # not in the chunk's view (written by someone else meanwhile)
         if other and fuzz.ratio(key, other, score_cutoff=threshold):
@@ -387,7 +455,8 @@ def _contact_maybe_blocked(plan, known: Known, contact) -> bool:
 
 # -- one chunk ----------------------------------------------------------------------------------------
 class Row:
-    __slots__ = ("num", "values", "data", "result", "written", "error", "slow", "customer", "contact", "key", "token")
+    __slots__ = ("num", "values", "data", "result", "written", "error", "slow", "customer", "contact", "key", "token",
+                 "slots")
 
     def __init__(self, num, values):
         self.num, self.values = num, values
@@ -398,6 +467,7 @@ class Row:
         self.customer = self.contact = None
         self.key = ""
         self.token = None
+        self.slots = None
 
 
 def _build(importer, ctx, plan, row: Row) -> None:
@@ -470,7 +540,7 @@ def run_chunk(importer, ctx, mapping, chunk, process_row, labels) -> list[Row]:
         known.load_exact(Contact, "contact", "email", (c.email for c in contacts))
         known.load_exact(Contact, "contact", "search_name", (c.search_name for c in contacts))
     if any(c.get("match") == "fuzzy" for rule in p["customer_rules"] if rule.target_type == "customer" for c in rule.conditions or []):
-        known.load_grams(r.customer.dedupe_name for r in fast)
+        known.grams.load(r.customer.dedupe_name for r in fast)
 
     batch: list[Row] = []
     pending_keys: set = set()
@@ -504,7 +574,7 @@ def run_chunk(importer, ctx, mapping, chunk, process_row, labels) -> list[Row]:
         batch.append(row)
         pending_keys.add(row.key)
         c = row.customer
-        row.token = known.add_customer(None, c.dedupe_name, c.search_name, c.phone, c.credit_code)
+        known.add_customer(None, c.dedupe_name, c.search_name, c.phone, c.credit_code, row)
         if row.contact is not None:
             known.add_contact(row.contact.mobile, row.contact.email, row.contact.search_name)
     _flush(ctx, p, known, batch, process_row, importer, mapping)
@@ -521,6 +591,7 @@ def _slow(ctx, known, row, process_row, importer, mapping) -> bool:
     for w in row.written:
         if w["action"] != "created":
             changed = True
+            known.grams.reset()  # a stored customer changed (perhaps its name): read the bigrams again
         elif w["model"] == "customers.customer":
             for dn, sn, phone, code in Customer._base_manager.filter(pk=w["pk"]).values_list("dedupe_name", "search_name", "phone", "credit_code"):
                 known.add_customer(w["pk"], dn, sn, phone, code)
@@ -547,8 +618,8 @@ def _flush(ctx, p, known, batch, process_row, importer, mapping) -> bool:
                 row.contact.pk = None
             ctx.seen.pop(row.key, None)
         # `known` counted the batch as written: it is stale now. The rest of the chunk goes row by row and
-        # the bigrams marked as over the bound are counted again from the database in the next chunk.
-        p["big_grams"].clear()
+        # the bigrams are read again from the database in the next chunk.
+        p["grams"].reset()
         for row in batch:
             _slow(ctx, known, row, process_row, importer, mapping)
         return True
@@ -558,7 +629,7 @@ def forget(ctx) -> None:
     """After a rolled-back chunk (preview): what it counted as written does not exist."""
     p = ctx.cache.get("bulk_plan")
     if p:
-        p["big_grams"].clear()
+        p["grams"].reset()
 
 
 def _write(ctx, batch: list[Row]) -> None:

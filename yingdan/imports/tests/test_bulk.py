@@ -301,3 +301,26 @@ def test_bulk_fuzzy_duplicate_of_a_stored_customer_is_skipped_in_the_batch(monke
     assert_same(per_row, in_bulk)
     assert per_row["counts"][3] == 1 and per_row["counts"][1] == 10, per_row["counts"]
     assert slow == [], slow
+
+
+def test_bulk_sees_customers_others_add_between_chunks(monkeypatch, env):
+    """The bigram view is kept for the whole job: a near duplicate someone else saves while the import runs
+    (between two chunks, under bigrams the job has already read) is found as row by row."""
+    data = [HEAD] + [[name(i, "咨询有限公司"), "A", None, None, None, None, None, None, None] for i in range(60)]
+    data[1] = ["青松翠柏实业有限公司", "A", None, None, None, None, None, None, None]  # chunk 1 reads 青松/松翠/翠柏
+    data[2] = ["柏贸易通有限公司", "A", None, None, None, None, None, None, None]  # ... and 柏贸/贸易
+    data[46] = ["青松翠柏贸易有限公司", "A", None, None, None, None, None, None, None]  # chunk 2: ~ 青松翠柏贸物 (83)
+    calls = {}
+    real = services._run_chunk
+
+    def run_chunk(job, *args):  # one job object per run (ids are re-used after the rollback)
+        calls[id(job)] = calls.get(id(job), 0) + 1
+        if calls[id(job)] == 2:
+            make_customer(env.rep, name="青松翠柏贸物有限公司")
+        return real(job, *args)
+
+    monkeypatch.setattr(services, "_run_chunk", run_chunk)
+    per_row, in_bulk = import_both(monkeypatch, env, xlsx_bytes(data), mode="skip")
+    created = {c[0] for c in per_row["customers"]}
+    assert {"青松翠柏实业有限公司", "柏贸易通有限公司"} <= created and "青松翠柏贸易有限公司" not in created
+    assert_same(per_row, in_bulk)
