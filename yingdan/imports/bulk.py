@@ -369,12 +369,12 @@ def _fuzzy_verdict(known: Known, key: str, threshold: int) -> str:
     if threshold >= 100 or len(key) < 2:
         return NONE
     sizes = [(min(known.count(g), GRAM_BOUND + 1), g) for g in query_grams(key)]
-    shared: dict = defaultdict(int)
+    shared: Counter = Counter()
     names = known.grams.names
     chosen = chosen_grams(sizes, len(key), threshold)
+    ids = known.grams.ids
     for g in chosen:
-        for pk in known.grams.ids.get(g, ()):
-            shared[pk] += 1
+        shared.update(ids.get(g, ()))
     if len(shared) <= SCORED:
         scored, tied = shared, ()
     else:
