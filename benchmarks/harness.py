@@ -213,6 +213,7 @@ def worker(db_name: str) -> dict:
         from django.test.utils import setup_test_environment
 
         call_command("migrate", verbosity=0, skip_checks=True)
+        from yingdan.core.warmup import prepare_process
         from yingdan.demo.scale import bench_volumes, ensure_bench_data
 
         seeded = {}
@@ -234,6 +235,7 @@ def worker(db_name: str) -> dict:
                 ctx = Context(db_name, suite, user, repeat)
                 if hasattr(module, "seed"):
                     module.seed(ctx)
+                prepare_process()  # what each gunicorn worker does after start-up (yingdan/wsgi.py)
                 entry["cases"] = module.run(ctx)
             except Exception as exc:  # one broken suite must not cost the others' numbers
                 log(f"[{db_name}:{suite}] FAILED: {exc}")
