@@ -31,6 +31,7 @@ a bigram that had more than GRAM_BOUND rows back under the bound.
 from __future__ import annotations
 
 import logging
+from array import array
 from collections import Counter, defaultdict
 
 from django.contrib.contenttypes.models import ContentType
@@ -136,7 +137,7 @@ class Grams:
     bigrams are seen as of when the job first read them), and nobody brings a bigram that had more than
     GRAM_BOUND rows back under the bound."""
 
-    MAX_IDS = 3_000_000  # ids held at most (memory); past this the view is read again
+    MAX_IDS = 3_000_000  # gram rows held at most (memory); past this the view is read again
 
     def __init__(self):
         self.reset()
@@ -144,7 +145,7 @@ class Grams:
     def reset(self) -> None:
         self.counts: dict[str, int] = {}  # bigram -> rows, for bigrams read (> GRAM_BOUND: in `big`)
         self.big: set = set()
-        self.ids: dict[str, list] = {}  # bigram under the bound -> ids under it (made-up < 0 while waiting)
+        self.ids: dict[str, array] = {}  # bigram under the bound -> ids under it (made-up < 0 while waiting)
         self.names: dict[int, str | None] = {}  # id -> company key (None: a gram row without its customer)
         self.own: set = set()  # customers this job wrote
         self.high = None  # highest customer id read
@@ -174,7 +175,9 @@ class Grams:
                 self.big.add(g)
                 self.size -= len(self.ids.pop(g, ()))
             else:
-                ids = self.ids.setdefault(g, [])
+                ids = self.ids.get(g)
+                if ids is None:
+                    ids = self.ids[g] = array("q")
                 if slots is not None:
                     slots.append((g, len(ids)))
                 ids.append(pk)
@@ -236,7 +239,7 @@ class Grams:
                     self.big.add(g)
                 else:
                     self.counts[g] = n
-                    self.ids[g] = []
+                    self.ids[g] = array("q")  # 8 bytes an id (a list of ints: 36)
                     if n:
                         small.append(g)
             # the ids under them, and their company keys (None: a gram row whose customer is gone — the
