@@ -659,6 +659,36 @@ def forget(ctx) -> None:
         p["grams"].reset()
 
 
+_MISSING = object()
+_PLAIN: dict = {}
+
+
+def _plain_fields(model) -> dict:
+    """{attname: value types passed to the database as they are} for the model's fields whose pre_save and
+    get_db_prep_save give such a value back unchanged (exact field classes: text, integers, booleans, foreign
+    keys to integer ids); any other field, or value, takes the field's own methods."""
+    from django.db import models
+
+    plain = _PLAIN.get(model)
+    if plain is None:
+        text = {models.CharField, models.TextField, models.EmailField, models.URLField, models.SlugField}
+        ints = {models.IntegerField, models.BigIntegerField, models.SmallIntegerField, models.PositiveIntegerField,
+                models.PositiveSmallIntegerField, models.PositiveBigIntegerField, models.AutoField, models.BigAutoField}
+        plain = {}
+        for f in model._meta.concrete_fields:
+            kind = type(f)
+            if kind in text:
+                plain[f.attname] = (str,)
+            elif kind in ints:
+                plain[f.attname] = (int,)
+            elif kind is models.BooleanField:
+                plain[f.attname] = (bool,)
+            elif kind is models.ForeignKey and type(f.target_field) in ints:
+                plain[f.attname] = (int,)
+        _PLAIN[model] = plain
+    return plain
+
+
 def _insert(model, objs: list) -> None:
     """`model.objects.bulk_create(objs)` without its per-value SQL compilation (most of a batch's time): the
     ids are taken first — PostgreSQL: from the table's sequence; SQLite: above the AUTOINCREMENT mark, under
@@ -691,7 +721,19 @@ def _insert(model, objs: list) -> None:
         for obj, pk in zip(objs, ids):
             obj._prepare_related_fields_for_save(operation_name="bulk_create")
             obj.pk = pk
-        rows = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objs]
+        plain = _plain_fields(model)
+        rows = []
+        for obj in objs:
+            values = obj.__dict__
+            row = []
+            for f in fields:
+                kinds = plain.get(f.attname)
+                v = values.get(f.attname, _MISSING) if kinds else _MISSING
+                if v is None or type(v) in (kinds or ()):
+                    row.append(v)  # what get_db_prep_save returns for it
+                else:
+                    row.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
+            rows.append(row)
         columns = ", ".join(q(f.column) for f in fields)
         if connection.vendor == "postgresql":  # COPY: one statement (an INSERT a row is planned row by row)
             with cursor.cursor.copy(f"COPY {q(table)} ({columns}) FROM STDIN") as copy:

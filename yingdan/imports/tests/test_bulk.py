@@ -324,3 +324,31 @@ def test_bulk_sees_customers_others_add_between_chunks(monkeypatch, env):
     created = {c[0] for c in per_row["customers"]}
     assert {"青松翠柏实业有限公司", "柏贸易通有限公司"} <= created and "青松翠柏贸易有限公司" not in created
     assert_same(per_row, in_bulk)
+
+
+def test_insert_passes_plain_values_as_the_fields_prepare_them(env):
+    """`bulk._insert` hands text/integer/boolean/foreign-key values to the database as they are: exactly what
+    the fields' own pre_save + get_db_prep_save give for them."""
+    from django.db import connection
+
+    from yingdan.core.models import Lookup
+
+    level = Lookup.objects.filter(kind="customer_level").first()
+    customer = Customer(name="值检查有限公司", short_name="", phone="021-12345678", owner=env.admin, created_by=env.admin,
+                        department=env.d, level=level, credit_code=None, custom_fields={"a": 1})
+    customer.refresh_search_keys()
+    contact = Contact(customer=env.held, name="值检查", mobile="13800138000", created_by=env.admin, is_primary=True)
+    change = ObjectChange(user=env.admin, user_name="x", source="import", request_id="r", action="create",
+                          content_type_id=1, object_id=5, object_repr="x", changes={"a": [None, 1]})
+    checked = 0
+    for obj in (customer, contact, change):
+        obj.pk = 123
+        plain = bulk._plain_fields(type(obj))
+        assert plain
+        for f in type(obj)._meta.concrete_fields:
+            if f.attname in plain:
+                v = obj.__dict__[f.attname]
+                if v is None or type(v) in plain[f.attname]:
+                    assert f.get_db_prep_save(f.pre_save(obj, True), connection) == v, f.name
+                    checked += 1
+    assert checked > 20
