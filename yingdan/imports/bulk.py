@@ -13,10 +13,12 @@ few statements per chunk instead of ~13 per row:
   nothing for is written in bulk; one it certainly finds a stored customer for is skipped in skip mode (the
   fuzzy replay scores the same SCORED best-sharing candidates; when the cut falls inside a tie, the check's
   own candidate statement is asked for the database's order);
-- a row that *might* be a duplicate (the answer depends on a row still waiting in the batch, or on a rule of
-  several conditions), that is a duplicate outside skip mode, that repeats an earlier row's company, or that
-  anything else makes special is handed to the per-row path, after the rows before it have been written — so
-  it sees exactly what it would have seen one row at a time;
+- when the answer depends on a row still waiting in the batch, the batch is written first and the row looked
+  at again (as row by row, it then sees every earlier row stored);
+- a row that *might* be a duplicate (a rule of several conditions, a record the view does not hold), that is
+  a duplicate outside skip mode, that repeats an earlier row's company, or that anything else makes special
+  is handed to the per-row path, after the rows before it have been written — so it sees exactly what it
+  would have seen one row at a time;
 - the clean rows are written with bulk INSERTs (customers, contacts, their search grams, their change-log rows
   with the same field diffs), one event per record, and the rules that are checked after a save (the record
   must be inside the importer's scope) are checked per batch; a batch that fails one is rolled back and redone
@@ -350,14 +352,14 @@ def _fuzzy_maybe(known: Known, key: str, threshold: int) -> bool:
     return False
 
 
-HIT, NONE, MAYBE = "hit", "none", "maybe"
+HIT, NONE, MAYBE, FLUSH = "hit", "none", "maybe", "flush"  # FLUSH: known once the waiting batch is written
 
 
 def _fuzzy_verdict(known: Known, key: str, threshold: int) -> str:
     """What `_fuzzy_candidates(customer, key, threshold, enough=1)` (a one-condition fuzzy rule) returns for
     this row, replayed on the chunk's view: HIT when it certainly returns a stored customer, NONE when it
-    certainly returns nothing, MAYBE when that depends on a row still waiting in the batch or on the order
-    the database lists candidates in (the SCORED cut falls inside a tie of shared-bigram counts).
+    certainly returns nothing, FLUSH when that depends on a row still waiting in the batch, MAYBE when on
+    something else the view does not hold (a record written by someone else since the chunk began).
 
     The replay: the exact key first; then the bigrams `chosen_grams` picks from the same (exact, capped)
     counts, every record under them counted once per bigram, the SCORED most shared scored with the same
@@ -368,7 +370,7 @@ def _fuzzy_verdict(known: Known, key: str, threshold: int) -> str:
     if key in known.db[("customer", "dedupe_name")]:
         return HIT
     if key in known.mem[("customer", "dedupe_name")]:
-        return MAYBE
+        return FLUSH
     if threshold >= 100 or len(key) < 2:
         return NONE
     sizes = [(min(known.count(g), GRAM_BOUND + 1), g) for g in query_grams(key)]
@@ -391,14 +393,14 @@ def _fuzzy_verdict(known: Known, key: str, threshold: int) -> str:
         if other and fuzz.ratio(key, other, score_cutoff=threshold):
             if pk not in known.pending:
                 return HIT
-            verdict = MAYBE
+            verdict = FLUSH
     if verdict != NONE or not any(names[pk] and fuzz.ratio(key, names[pk], score_cutoff=threshold) for pk in tied):
         return verdict
     # The cut runs through a tie and a tied candidate would match: which of them are scored depends on the
     # order the database lists gram rows in. Ask it the check's own question (its candidate statement), when
     # no waiting row is under the chosen bigrams (the answer is then the one the check gets after the batch).
     if known.pending_grams.intersection(chosen):
-        return MAYBE
+        return FLUSH
     from yingdan.duplicates.services import GRAM_KIND, _gram_objects
 
     top = Counter(_gram_objects(GRAM_KIND["customer"], chosen)).most_common(SCORED)
@@ -413,7 +415,8 @@ def _fuzzy_verdict(known: Known, key: str, threshold: int) -> str:
 
 def _customer_verdict(plan, known: Known, customer) -> str:
     """HIT when `find_matches` certainly returns a stored customer for this row (only meaningful when every
-    rule compares with customers), NONE when it certainly returns nothing, else MAYBE."""
+    rule compares with customers), NONE when it certainly returns nothing, FLUSH when the waiting batch must be
+    written to know, else MAYBE."""
     from yingdan.duplicates import services as dup
     from yingdan.duplicates.fields import DEFAULT_THRESHOLD, FIELD_MAP, FUZZY_KEYS
 
@@ -440,7 +443,7 @@ def _customer_verdict(plan, known: Known, customer) -> str:
             elif values[field] in known.db[("customer", mapping[field][1])]:
                 v = HIT
             elif values[field] in known.mem[("customer", mapping[field][1])]:
-                v = MAYBE
+                v = FLUSH
             else:
                 v = NONE
         else:
@@ -456,8 +459,8 @@ def _customer_verdict(plan, known: Known, customer) -> str:
                     break
         if v == HIT:
             return HIT
-        if v == MAYBE:
-            verdict = MAYBE
+        if v == MAYBE or (v == FLUSH and verdict == NONE):
+            verdict = v
     return verdict
 
 
@@ -578,6 +581,10 @@ def run_chunk(importer, ctx, mapping, chunk, process_row, labels) -> list[Row]:
         go_slow = (row.slow or dirty or row.key in ctx.seen or row.key in pending_keys
                    or bool(row.customer.credit_code and known.has("customer", "credit_code", row.customer.credit_code)))
         verdict = MAYBE if go_slow else _customer_verdict(p, known, row.customer)
+        if verdict == FLUSH:  # write the rows before it, as row by row, and look again
+            dirty = _flush(ctx, p, known, batch, process_row, importer, mapping) or dirty
+            batch, pending_keys = [], set()
+            verdict = MAYBE if dirty else _customer_verdict(p, known, row.customer)
         if verdict == HIT and ctx.mode == "skip" and p["customers_only"]:
             # Row by row: the owner is set, the service validates, the duplicate check finds the stored customer
             # and the row is skipped. Nothing is written, so the rows around it need not be flushed first.

@@ -284,9 +284,14 @@ def test_bulk_fuzzy_tie_at_the_cut_matches_per_row(monkeypatch, env, match_first
 
 @pytest.mark.parametrize("match_first", [True, False])
 def test_bulk_fuzzy_tie_with_a_waiting_row_under_the_bigrams_matches_per_row(monkeypatch, env, match_first):
+    """The waiting batch is written first, then the database is asked: still no per-row save."""
     tie_env(env, match_first)
+    slow = []
+    real_slow = bulk._slow
+    monkeypatch.setattr(bulk, "_slow", lambda ctx, known, row, *a: slow.append(row.num) or real_slow(ctx, known, row, *a))
     per_row, in_bulk = import_both(monkeypatch, env, xlsx_bytes(tie_rows(pending_first=True)), mode="skip")
     assert_same(per_row, in_bulk)
+    assert slow == [], slow
 
 
 def test_bulk_fuzzy_duplicate_of_a_stored_customer_is_skipped_in_the_batch(monkeypatch, env):
