@@ -108,3 +108,52 @@ def save_lookup(actor, lookup):
             other.is_default = False
             other.save(update_fields=["is_default"])
     return lookup
+
+
+# -- saved list views (per-user UI state; the list pages and /api/v1/saved-views/) ------------------------
+def save_view(actor, *, list_key: str, name: str, query: str = "", columns=(), is_default: bool = False, view=None):
+    """Save a list's filters and columns under a name (replacing the actor's view of that name on that list, or
+    updating `view`). At most one default per list: saving a default clears the others."""
+    import logging
+    from urllib.parse import parse_qsl, urlencode
+
+    from .models import SavedView
+
+    list_key, name = (list_key or "").strip()[:100], (name or "").strip()[:100]
+    errors = {}
+    if not list_key:
+        errors["list_key"] = [_("This field is required.")]
+    if not name:
+        errors["name"] = [_("Give the view a name.")]
+    if errors:
+        raise ValidationError(errors)
+    # page/view/columns are state of one visit, not filters
+    pairs = [(k, v) for k, v in parse_qsl(query or "", keep_blank_values=True) if k not in ("page", "view", "columns")]
+    values = {"query": urlencode(pairs)[:2000], "columns": [str(c)[:100] for c in columns if c][:50], "is_default": bool(is_default)}
+    with transaction.atomic():
+        clash = SavedView.objects.filter(user=actor, list_key=list_key, name=name)
+        if view is not None:
+            if view.user_id != actor.pk:
+                raise ObjectNotVisible()
+            if clash.exclude(pk=view.pk).exists():
+                raise ValidationError({"name": [_("You already have a view with this name.")]})
+            view.list_key, view.name = list_key, name
+            for field, value in values.items():
+                setattr(view, field, value)
+            view.save()
+        else:
+            view, _created = SavedView.objects.update_or_create(user=actor, list_key=list_key, name=name, defaults=values)
+        if view.is_default:
+            SavedView.objects.filter(user=actor, list_key=list_key, is_default=True).exclude(pk=view.pk).update(is_default=False)
+    logging.getLogger("yingdan.audit").info("saved view saved", extra={"actor": actor.pk, "view": view.pk, "list": list_key})
+    return view
+
+
+def delete_view(actor, view) -> None:
+    import logging
+
+    if view.user_id != actor.pk:
+        raise ObjectNotVisible()
+    pk = view.pk
+    view.delete()
+    logging.getLogger("yingdan.audit").info("saved view deleted", extra={"actor": actor.pk, "view": pk})

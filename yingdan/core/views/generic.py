@@ -24,7 +24,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views import View
 
-from .. import changelog, registry, tables
+from .. import changelog, registry, services, tables
 from ..choices import Action, FieldAccess
 from ..models import ObjectChange, SavedView
 from ..permissions import get_permissions
@@ -472,26 +472,19 @@ class SavedViewSaveView(LoginRequiredMixin, View):
     """Save the current filters and columns of a list as a named view (optionally the default)."""
 
     def post(self, request):
-        list_key = request.POST.get("list_key", "")[:100]
-        name = request.POST.get("name", "").strip()[:100]
         return_url = request.POST.get("return_url", "/")
         if not is_local_url(return_url):
             return_url = "/"
-        if not name or not list_key:
-            messages.error(request, _("Give the view a name."))
+        try:
+            view = services.save_view(
+                request.user, list_key=request.POST.get("list_key", ""), name=request.POST.get("name", ""),
+                query=request.POST.get("query", ""), columns=request.POST.get("columns", "").split(","),
+                is_default=request.POST.get("is_default") == "on",
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
             return HttpResponseRedirect(return_url)
-        query = QueryDict(request.POST.get("query", ""), mutable=True)
-        for key in ("page", "view", "columns"):
-            query.pop(key, None)
-        columns = [c for c in request.POST.get("columns", "").split(",") if c][:50]
-        is_default = request.POST.get("is_default") == "on"
-        if is_default:
-            SavedView.objects.filter(user=request.user, list_key=list_key).update(is_default=False)
-        view, _created = SavedView.objects.update_or_create(
-            user=request.user, list_key=list_key, name=name,
-            defaults={"query": query.urlencode()[:2000], "columns": columns, "is_default": is_default},
-        )
-        messages.success(request, _("View “%(name)s” saved.") % {"name": name})
+        messages.success(request, _("View “%(name)s” saved.") % {"name": view.name})
         base = return_url.split("?")[0]
         return HttpResponseRedirect(f"{base}?{urlencode({'view': view.pk})}")
 
@@ -499,7 +492,7 @@ class SavedViewSaveView(LoginRequiredMixin, View):
 class SavedViewDeleteView(LoginRequiredMixin, View):
     def post(self, request, pk):
         view = get_object_or_404(SavedView, pk=pk, user=request.user)
-        view.delete()
+        services.delete_view(request.user, view)
         messages.success(request, _("View deleted."))
         return_url = request.POST.get("return_url", "/")
         return HttpResponseRedirect(return_url if is_local_url(return_url) else "/")
