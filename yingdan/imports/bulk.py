@@ -39,7 +39,7 @@ from collections import Counter, defaultdict
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from yingdan.core import changelog, events, registry
 from yingdan.core.choices import Action, ChangeAction
@@ -90,6 +90,7 @@ def plan(importer, ctx):
 def _plan(importer, ctx):
     from yingdan.customers.models import Contact, Customer
     from yingdan.duplicates import services as dup
+    from yingdan.duplicates.fields import FIELD_MAP
     from yingdan.duplicates.models import RuleAction
 
     if importer.key != "customers":
@@ -120,6 +121,8 @@ def _plan(importer, ctx):
         "contact_custom": contact_custom,
         "customer_rules": customer_rules,
         "customers_only": all(r.target_type == "customer" for r in customer_rules),
+        "customer_sources": {src for (obj, _t), fields in FIELD_MAP.items() if obj == "customer"
+                             for src, _c in fields.values() if hasattr(Customer, src)},
         "contact_block_rules": contact_block,
         "grams": Grams(),
         "next_token": 0,  # made-up ids of waiting rows count down from -1
@@ -394,8 +397,9 @@ def _fuzzy_verdict(known: Known, key: str, threshold: int) -> str:
             if pk not in known.pending:
                 return HIT
             verdict = FLUSH
-    if verdict != NONE or not any(names[pk] and fuzz.ratio(key, names[pk], score_cutoff=threshold) for pk in tied):
-        return verdict
+    if verdict != NONE or not tied or process.extractOne(
+            key, [names[pk] or None for pk in tied], scorer=fuzz.ratio, score_cutoff=threshold) is None:
+        return verdict  # (extractOne: the same ratio and cutoff, one C loop; None choices are left out)
     # The cut runs through a tie and a tied candidate would match: which of them are scored depends on the
     # order the database lists gram rows in. Ask it the check's own question (its candidate statement), when
     # no waiting row is under the chosen bigrams (the answer is then the one the check gets after the batch).
@@ -420,7 +424,8 @@ def _customer_verdict(plan, known: Known, customer) -> str:
     from yingdan.duplicates import services as dup
     from yingdan.duplicates.fields import DEFAULT_THRESHOLD, FIELD_MAP, FUZZY_KEYS
 
-    data = dup.record_data(customer)
+    # what `record_data` would give for the attributes the rules read (it copies every field twice)
+    data = {src: getattr(customer, src) for src in plan["customer_sources"]}
     values_by_target = {}
     verdict = NONE
     for rule in plan["customer_rules"]:
