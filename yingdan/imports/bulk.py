@@ -759,6 +759,9 @@ def _insert(model, objs: list) -> None:
         obj._state.db = connection.alias
 
 
+insert_rows = _insert  # for the pipeline's bookkeeping rows (services._save_progress)
+
+
 def _write(ctx, batch: list[Row]) -> None:
     from yingdan.customers.models import Contact, Customer
     from yingdan.imports.importers import Importer

@@ -293,7 +293,7 @@ def _run_chunk(job, importer, ctx, mapping, chunk):
 def _save_progress(job, rows, counts, chunk, dups, sample):
     from django.db.models import F
 
-    ImportRow.objects.bulk_create(rows)
+    bulk.insert_rows(ImportRow, rows)  # bulk_create without its per-value SQL compilation
     ImportJob.objects.filter(pk=job.pk).update(
         processed_rows=F("processed_rows") + len(chunk), next_row=chunk[-1][0] + 1,
         created=F("created") + counts[RowResult.CREATED], updated=F("updated") + counts[RowResult.UPDATED],
