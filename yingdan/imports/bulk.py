@@ -743,7 +743,7 @@ def _insert(model, objs: list) -> None:
         else:
             model.objects.bulk_create(objs)
             return
-        for obj, pk in zip(objs, ids):
+        for obj, pk in zip(objs, ids, strict=True):
             obj._prepare_related_fields_for_save(operation_name="bulk_create")
             obj.pk = pk
         plain = _plain_fields(model)
