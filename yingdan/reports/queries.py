@@ -502,8 +502,17 @@ def stalled_queryset(user, f: ReportFilters, now: datetime.datetime | None = Non
 
 def stalled(user, f: ReportFilters, *, page_size: int = STALLED_PAGE_SIZE) -> dict:
     now = timezone.now()
+    q = stalled_q(f, now)
+    grouped = {}
+    if q is not None:
+        parts = [qs.filter(q, state=StageKind.OPEN) for qs in opportunity_parts(user, f)]
+        grouped = summed(parts, ("stage_id",), {"count": Count("id"), "amount_sum": Sum("amount")})
     qs = stalled_queryset(user, f, now).select_related("customer", "owner", "stage")
     paginator = CappedPaginator(qs, page_size)
+    # The per-stage counts are exact and already known: the list's count is their sum (no third pass over the
+    # stalled deals just to count them).
+    paginator.count = sum(r["count"] or 0 for r in grouped.values())
+    paginator.capped = False
     page = paginator.page(f.page)
     results = []
     for o in page.object_list:
@@ -515,16 +524,11 @@ def stalled(user, f: ReportFilters, *, page_size: int = STALLED_PAGE_SIZE) -> di
             "days_over": round(in_stage - (o.stage.time_limit_days or 0), 1),
             "stage_entered_at": o.stage_entered_at,
         })
-    q = stalled_q(f, now)
-    grouped = {}
-    if q is not None:
-        parts = [qs.filter(q, state=StageKind.OPEN) for qs in opportunity_parts(user, f)]
-        grouped = summed(parts, ("stage_id",), {"count": Count("id"), "amount_sum": Sum("amount")})
     stages = Stage.objects.filter(pk__in=[key[0] for key in grouped]).order_by("pipeline__order", "pipeline_id", "order", "id")
     return {
         "by_stage": [{"stage_id": st.pk, "stage": st.name, "count": grouped[(st.pk,)]["count"],
                       "amount": money(grouped[(st.pk,)]["amount_sum"])} for st in stages],
-        "count": paginator.count, "count_capped": getattr(paginator, "capped", False),
+        "count": paginator.count, "count_capped": False,
         "page": page.number, "page_size": page_size, "has_next": page.has_more, "results": results,
     }
 

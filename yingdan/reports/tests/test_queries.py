@@ -132,6 +132,16 @@ def test_stalled_pagination(world):
     assert data["page"] == 2 and [r["id"] for r in data["results"]] == [world.deals.G.pk] and not data["has_next"]
 
 
+def test_stalled_count_is_the_sum_of_the_stages(world):
+    """The list's count comes from the per-stage figures (exact, never capped): no separate COUNT pass."""
+    for user in (world.director, world.manager, world.rep2, world.nobody):
+        with CaptureQueriesContext(connection) as ctx:
+            data = queries.stalled(user, F(world), page_size=1)
+        assert data["count"] == queries.stalled_queryset(user, F(world)).count() == sum(s["count"] for s in data["by_stage"])
+        assert not data["count_capped"]
+        assert not any(q["sql"].startswith("SELECT COUNT(*)") for q in ctx.captured_queries)
+
+
 def test_loss_reasons_two_levels(world):
     data = queries.loss_reasons(world.director, F(world))
     rows = by_name(data["rows"])
