@@ -26,10 +26,26 @@ def _rss_mb() -> float:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024 / 1024
 
 
+def _rss_split() -> tuple[float, float]:
+    """(anonymous, file-backed) resident MB: the Python heap vs mapped files (SQLite's mmap of the database)."""
+    anon = file = 0.0
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("RssAnon:"):
+                    anon = int(line.split()[1]) / 1024
+                elif line.startswith("RssFile:"):
+                    file = int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return anon, file
+
+
 class PeakRSS:
     def __enter__(self):
         self.start = _rss_mb()
         self.peak = self.start
+        self.split = _rss_split()  # (anon, file) at the peak, for the log
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._watch, daemon=True)
         self._t.start()
@@ -37,12 +53,17 @@ class PeakRSS:
 
     def _watch(self):
         while not self._stop.wait(0.1):
-            self.peak = max(self.peak, _rss_mb())
+            self._sample()
+
+    def _sample(self):
+        rss = _rss_mb()
+        if rss > self.peak:
+            self.peak, self.split = rss, _rss_split()
 
     def __exit__(self, *exc):
         self._stop.set()
         self._t.join()
-        self.peak = max(self.peak, _rss_mb())
+        self._sample()
 
 
 CHARS = ("华信达通宏泰丰盛恒瑞安康德润嘉禾永兴隆昌鑫源福汇金鼎晨星辰光明启航远志博雅睿智诚正和谐卓越精工"
@@ -175,7 +196,8 @@ def run(ctx) -> dict:
             elapsed = time.perf_counter() - t0
         ctx.log(f"{kind} {n} rows: {elapsed:.1f} s, {n / elapsed:.0f} rows/s, created={job.created} "
                 f"updated={job.updated} skipped={job.skipped} failed={job.failed} duplicates={job.duplicates} "
-                f"status={job.status} {job.message[:200]}; RSS {mem.start:.0f} → peak {mem.peak:.0f} MB")
+                f"status={job.status} {job.message[:200]}; RSS {mem.start:.0f} → peak {mem.peak:.0f} MB "
+                f"(at the peak: anon {mem.split[0]:.0f} MB, file-backed {mem.split[1]:.0f} MB)")
         out.update(ctx.record(f"import_xlsx_{n}_rows", [elapsed * 1000], target_ms=30_000 * n / 100_000,
                               rows_per_s=round(n / elapsed), peak_rss_mb=round(mem.peak), start_rss_mb=round(mem.start),
                               created=job.created, skipped=job.skipped, failed=job.failed, real_import=not dry))

@@ -55,8 +55,11 @@ log = logging.getLogger(__name__)
 
 BULK_MIN_ROWS = 50  # smaller chunks go row by row (a bulk chunk has a fixed cost of a few statements)
 IN_BATCH = 900
+GRAM_READ = 2_000  # bigrams whose rows are read per statement on PostgreSQL (each at most GRAM_BOUND rows)
+FETCH = 20_000  # gram rows fetched at a time
 COUNT_BATCH = 400  # capped gram counts per statement (SQLite allows 500 terms in a compound SELECT)
 
+_MISSING = object()
 CUSTOMER_FK = ["industry", "source", "level", "status", "owner", "department", "created_by", "pool", "previous_owner"]
 CONTACT_FK = ["customer", "created_by"]
 
@@ -131,6 +134,105 @@ def _plan(importer, ctx):
 
 
 # -- the job's view of the bigram table (the fuzzy company rule) --------------------------------------
+class Names:
+    """id -> company key (None: a gram row whose customer is gone), held compactly for ~1M ids: one UTF-16
+    blob of the keys and, indexed by id, an array of (offset, length) — ~35 bytes an id instead of ~170 for a
+    dict of ints to str (the view of 1,000,000 customers pushed a 100k-row import over its memory budget).
+    A key is decoded when a candidate is scored. Ids outside the array's range (the batch's made-up negative
+    ids, very large ids) and over-long keys are kept in a plain dict."""
+
+    __slots__ = ("pos", "blob", "extra")
+    MAX_INDEX = 1 << 26  # ids up to this go in the array (8 bytes an id up to the highest one)
+
+    def __init__(self):
+        self.pos = array("q")  # 0: absent, 1: None, else 2 + (offset << 10 | byte length)
+        self.blob = bytearray()
+        self.extra: dict = {}
+
+    def __contains__(self, pk) -> bool:
+        if 0 <= pk < len(self.pos) and self.pos[pk]:
+            return True
+        return pk in self.extra
+
+    def get(self, pk, default=None):
+        pos = self.pos
+        if 0 <= pk < len(pos):
+            v = pos[pk]
+            if v > 1:
+                v -= 2
+                start = v >> 10
+                return self.blob[start : start + (v & 1023)].decode("utf-16-le", "surrogatepass")
+            if v == 1:
+                return None
+        return self.extra.get(pk, default)
+
+    def many(self, pks) -> list:
+        """[self[pk] for pk in pks] (every pk present), decoded in one go: a candidate list is scored at once."""
+        pos, blob = self.pos, self.blob
+        n = len(pos)
+        parts = []
+        for pk in pks:
+            v = pos[pk] if 0 <= pk < n else 0
+            if v > 1:
+                v -= 2
+                start = v >> 10
+                parts.append(blob[start : start + (v & 1023)])
+            elif v == 1:
+                parts.append(b"")
+            else:
+                return [self[pk] for pk in pks]  # one kept aside: the simple way
+        if not parts:
+            return []
+        # keys never hold NUL (those go to `extra`), so it separates them; "" stands for None
+        return [x or None for x in b"\0\0".join(parts).decode("utf-16-le", "surrogatepass").split("\0")]
+
+    def __getitem__(self, pk):
+        v = self.get(pk, _MISSING)
+        if v is _MISSING:
+            raise KeyError(pk)
+        return v
+
+    def __setitem__(self, pk, name) -> None:
+        pos = self.pos
+        if 0 <= pk < self.MAX_INDEX:
+            data = None if name is None else name.encode("utf-16-le", "surrogatepass")
+            if data is None or (len(data) < 1024 and "\0" not in name):
+                if pk >= len(pos):
+                    pos.frombytes(bytes(8 * max(pk + 1 - len(pos), len(pos) // 4, 1024)))
+                if data is None:
+                    pos[pk] = 1
+                else:
+                    pos[pk] = 2 + (len(self.blob) << 10 | len(data))
+                    self.blob += data
+                self.extra.pop(pk, None)
+                return
+            if pk < len(pos):
+                pos[pk] = 0
+        self.extra[pk] = name
+
+    def pop(self, pk, default=None):
+        v = self.get(pk, _MISSING)
+        if v is _MISSING:
+            return default
+        if 0 <= pk < len(self.pos):
+            self.pos[pk] = 0
+        self.extra.pop(pk, None)
+        return v
+
+    def keep(self, pk, name) -> None:
+        """self[pk] = name unless pk is there already (a customer is listed under each of its bigrams)."""
+        pos = self.pos
+        if (0 <= pk < len(pos) and pos[pk]) or pk in self.extra:
+            return
+        self[pk] = name
+
+    def setdefault(self, pk, name=None):
+        v = self.get(pk, _MISSING)
+        if v is _MISSING:
+            self[pk] = v = name
+        return v
+
+
 class Grams:
     """What the fuzzy company rule reads of the bigram table (kind 1), kept for the whole job: the capped
     count of every bigram a row asked about, and for those under GRAM_BOUND the ids under them and their
@@ -152,7 +254,7 @@ class Grams:
         self.counts: dict[str, int] = {}  # bigram -> rows, for bigrams read (> GRAM_BOUND: in `big`)
         self.big: set = set()
         self.ids: dict[str, array] = {}  # bigram under the bound -> ids under it (made-up < 0 while waiting)
-        self.names: dict[int, str | None] = {}  # id -> company key (None: a gram row without its customer)
+        self.names = Names()  # id -> company key (None: a gram row without its customer)
         self.own: set = set()  # customers this job wrote
         self.high = None  # highest customer id read
         self.size = 0
@@ -252,31 +354,33 @@ class Grams:
             # check counts it too, it just never scores)
             ids, names = self.ids, self.names
             if connection.vendor == "postgresql":  # two arrays: a join here hashes the whole customer table
-                new = set()
-                for grams in _chunks(sorted(small), 10_000):
+                for grams in _chunks(sorted(small), GRAM_READ):
                     cursor.execute(f"SELECT gram, object_id FROM {table} WHERE kind = 1 AND gram = ANY(%s::text[])", [grams])
-                    rows = cursor.fetchall()
-                    self.size += len(rows)
-                    for g, pk in rows:
-                        ids[g].append(pk)
-                        if pk not in names:
-                            new.add(pk)
-                for part in _chunks(sorted(new), 50_000):
-                    cursor.execute(f"SELECT id, dedupe_name FROM {customers} WHERE id = ANY(%s::bigint[])", [part])
-                    names.update(cursor.fetchall())
-                    for pk in part:
-                        names.setdefault(pk, None)
+                    new = set()
+                    while rows := cursor.fetchmany(FETCH):
+                        self.size += len(rows)
+                        for g, pk in rows:
+                            ids[g].append(pk)
+                            if pk not in names:
+                                new.add(pk)
+                    for part in _chunks(sorted(new), 50_000):
+                        cursor.execute(f"SELECT id, dedupe_name FROM {customers} WHERE id = ANY(%s::bigint[])", [part])
+                        for pk, name in cursor.fetchall():
+                            names[pk] = name
+                        for pk in part:
+                            names.setdefault(pk, None)
             else:
                 for grams in _chunks(sorted(small)):
                     marks = ", ".join(["%s"] * len(grams))
                     cursor.execute(
                         f"SELECT g.gram, g.object_id, c.dedupe_name FROM {table} g LEFT JOIN {customers} c ON c.id = g.object_id "
                         f"WHERE g.kind = 1 AND g.gram IN ({marks})", grams)
-                    rows = cursor.fetchall()
-                    self.size += len(rows)
-                    for g, pk, name in rows:
-                        ids[g].append(pk)
-                        names[pk] = name
+                    while rows := cursor.fetchmany(FETCH):  # (a whole batch at once: ~100 MB of tuples)
+                        self.size += len(rows)
+                        keep = names.keep
+                        for g, pk, name in rows:
+                            ids[g].append(pk)
+                            keep(pk, name)
 
 
 # -- the chunk's view of existing records -----------------------------------------------------------
@@ -349,8 +453,7 @@ def _fuzzy_maybe(known: Known, key: str, threshold: int) -> bool:
     sizes = [(min(known.count(g), GRAM_BOUND + 1), g) for g in query_grams(key)]
     names = known.grams.names
     for g in chosen_grams(sizes, len(key), threshold):
-        for pk in known.grams.ids.get(g, ()):
-            other = names[pk]
+        for other in names.many(known.grams.ids.get(g, ())):
             if other and fuzz.ratio(key, other, score_cutoff=threshold):
                 return True
     return False
@@ -392,14 +495,14 @@ def _fuzzy_verdict(known: Known, key: str, threshold: int) -> str:
         scored = [pk for pk, n in shared.items() if n > cut]
         tied = [pk for pk, n in shared.items() if n == cut] if ranked[SCORED - 1] == cut else ()
     verdict = NONE
-    for pk in scored:
-        other = names[pk]
+    scored = list(scored)
+    for pk, other in zip(scored, names.many(scored), strict=True):
         if other and fuzz.ratio(key, other, score_cutoff=threshold):
             if pk not in known.pending:
                 return HIT
             verdict = FLUSH
     if verdict != NONE or not tied or process.extractOne(
-            key, [names[pk] or None for pk in tied], scorer=fuzz.ratio, score_cutoff=threshold) is None:
+            key, names.many(tied), scorer=fuzz.ratio, score_cutoff=threshold) is None:
         return verdict  # (extractOne: the same ratio and cutoff, one C loop; None choices are left out)
     # The cut runs through a tie and a tied candidate would match: which of them are scored depends on the
     # order the database lists gram rows in. Ask it the check's own question (its candidate statement), when
@@ -684,7 +787,6 @@ def forget(ctx) -> None:
         p["grams"].reset()
 
 
-_MISSING = object()
 _PLAIN: dict = {}
 
 

@@ -1,0 +1,46 @@
+"""The compact id -> company key store of the bulk import's bigram view behaves like the dict it replaced."""
+
+import pytest
+
+from yingdan.imports.bulk import Names
+
+
+def test_names_behave_like_a_dict():
+    names, ref = Names(), {}
+    items = [(1, "华信科技有限公司"), (5, None), (3, "abc"), (-1, "待写入"), (-7, None), (10**9, "很大的编号"),
+             (2_000, "x" * 600), (7, ""), (8, "\ud800孤"), (1, "改名")]
+    for pk, name in items:
+        names[pk] = name
+        ref[pk] = name
+    for pk in [*ref, 0, 2, 4, 6, 9, 11, 5000, -2, 10**9 + 1]:
+        assert (pk in names) == (pk in ref)
+        assert names.get(pk, False) == ref.get(pk, False)
+        if pk in ref:
+            assert names[pk] == ref[pk]
+        else:
+            with pytest.raises(KeyError):
+                names[pk]
+    assert names.pop(-1, None) == "待写入" and -1 not in names
+    assert names.pop(3) == "abc" and 3 not in names
+    assert names.pop(4, "gone") == "gone"
+    assert names.setdefault(4) is None and 4 in names and names[4] is None
+    assert names.setdefault(1, "other") == "改名"
+
+
+def test_many_decodes_a_candidate_list_at_once():
+    names = Names()
+    for pk, name in [(1, "甲乙"), (2, None), (3, ""), (4, "nul\0inside"), (-3, "waiting"), (9, "😀表情")]:
+        names[pk] = name
+    assert names.many([1, 2, 3, 9]) == ["甲乙", None, None, "😀表情"]
+    assert names.many([9, 4, 1]) == ["😀表情", "nul\0inside", "甲乙"]  # one kept aside: item by item
+    assert names.many([-3, 1]) == ["waiting", "甲乙"]
+    assert names.many([]) == []
+
+
+def test_keep_sets_only_what_is_missing():
+    names = Names()
+    names.keep(4, "first")
+    names.keep(4, "second")
+    names.keep(-1, None)
+    names.keep(-1, "later")
+    assert names[4] == "first" and names[-1] is None
