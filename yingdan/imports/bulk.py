@@ -40,6 +40,7 @@ from collections import Counter, defaultdict
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
+from django.db.models.expressions import DatabaseDefault
 from rapidfuzz import fuzz, process
 
 from yingdan.core import changelog, events, registry
@@ -171,20 +172,24 @@ class Names:
         pos, blob = self.pos, self.blob
         n = len(pos)
         parts = []
+        aside = []  # (index, pk) of those kept in `extra` (the batch's made-up ids)
         for pk in pks:
             v = pos[pk] if 0 <= pk < n else 0
             if v > 1:
                 v -= 2
                 start = v >> 10
                 parts.append(blob[start : start + (v & 1023)])
-            elif v == 1:
-                parts.append(b"")
             else:
-                return [self[pk] for pk in pks]  # one kept aside: the simple way
+                if v == 0:
+                    aside.append((len(parts), pk))
+                parts.append(b"")
         if not parts:
             return []
-        # keys never hold NUL (those go to `extra`), so it separates them; "" stands for None
-        return [x or None for x in b"\0\0".join(parts).decode("utf-16-le", "surrogatepass").split("\0")]
+        # keys in the blob never hold NUL (those go to `extra`), so it separates them; "" stands for None
+        out = [x or None for x in b"\0\0".join(parts).decode("utf-16-le", "surrogatepass").split("\0")]
+        for i, pk in aside:
+            out[i] = self.extra[pk] or None
+        return out
 
     def __getitem__(self, pk):
         v = self.get(pk, _MISSING)
@@ -225,6 +230,14 @@ class Names:
         if (0 <= pk < len(pos) and pos[pk]) or pk in self.extra:
             return
         self[pk] = name
+
+    def keep_all(self, pairs) -> None:
+        """keep(pk, name) for each pair (most are there already: a customer is under each of its bigrams)."""
+        pos, extra = self.pos, self.extra
+        for pk, name in pairs:
+            if (0 <= pk < len(pos) and pos[pk]) or pk in extra:
+                continue
+            self[pk] = name
 
     def setdefault(self, pk, name=None):
         v = self.get(pk, _MISSING)
@@ -377,10 +390,9 @@ class Grams:
                         f"WHERE g.kind = 1 AND g.gram IN ({marks})", grams)
                     while rows := cursor.fetchmany(FETCH):  # (a whole batch at once: ~100 MB of tuples)
                         self.size += len(rows)
-                        keep = names.keep
-                        for g, pk, name in rows:
+                        for g, pk, _name in rows:
                             ids[g].append(pk)
-                            keep(pk, name)
+                        names.keep_all([(pk, name) for _g, pk, name in rows])
 
 
 # -- the chunk's view of existing records -----------------------------------------------------------
@@ -592,6 +604,53 @@ def _contact_maybe_blocked(plan, known: Known, contact) -> bool:
     return False
 
 
+_CLEAN_PLANS: dict = {}
+
+
+def _clean_plan(model, exclude):
+    from django.core.validators import MaxLengthValidator
+    from django.db import models
+
+    key = (model, tuple(exclude))
+    plan = _CLEAN_PLANS.get(key)
+    if plan is None:
+        plan = []
+        for f in model._meta.fields:
+            if f.name in exclude or f.generated:
+                continue
+            limit, others = None, []
+            plain = type(f) in (models.CharField, models.TextField) and f.editable and f.choices is None
+            if plain:
+                for v in f.validators:
+                    if type(v) is MaxLengthValidator and type(v.limit_value) is int and limit is None:
+                        limit = v.limit_value
+                    else:
+                        others.append(v)
+            plan.append((f, f.attname, f.blank, plain, limit, tuple(others)))
+        _CLEAN_PLANS[key] = plan
+    return plan
+
+
+def _clean_fields(obj, exclude) -> None:
+    """`obj.clean_fields(exclude=exclude)` (raising on the first bad field: the row then goes the per-row way,
+    which reports every error): a text value of a plain CharField/TextField (no choices) is what to_python
+    gives back, so only its blank check and validators run (max_length as a length test); any other field or
+    value takes `field.clean` as Django does."""
+    for f, attname, blank, plain, limit, others in _clean_plan(type(obj), exclude):
+        raw = getattr(obj, attname)
+        if blank and raw in f.empty_values:
+            continue
+        if plain and type(raw) is str:
+            if raw == "":  # (not blank)
+                raise ValidationError({f.name: [f.error_messages["blank"]]})
+            if limit is not None and len(raw) > limit:
+                raise ValidationError({f.name: ["too long"]})
+            for v in others:
+                v(raw)
+        elif not isinstance(raw, DatabaseDefault):
+            setattr(obj, attname, f.clean(raw, obj))
+
+
 @functools.lru_cache(maxsize=20_000)
 def _pinyin_keys(name: str) -> tuple[str, str]:
     return pinyin_keys(name)
@@ -637,7 +696,7 @@ def _build(importer, ctx, plan, row: Row) -> None:
         customer.owner = ctx.actor
     customer.created_by = ctx.actor
     customer.custom_fields = customer.validate_custom_fields(custom or {}, plan["customer_defs"], partial=False)
-    customer.clean_fields(exclude=CUSTOMER_FK)
+    _clean_fields(customer, CUSTOMER_FK)
     customer.clean()
     _search_keys(customer)
     customer.dedupe_name = company_key(customer.name)[:255]
@@ -650,7 +709,7 @@ def _build(importer, ctx, plan, row: Row) -> None:
                           title=values.get("contact_title") or "", email=values.get("contact_email") or "")
         contact.created_by = ctx.actor
         contact.custom_fields = dict(plan["contact_custom"])
-        contact.clean_fields(exclude=CONTACT_FK)
+        _clean_fields(contact, CONTACT_FK)
         contact.clean()
         _search_keys(contact)
         row.contact = contact

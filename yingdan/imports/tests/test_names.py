@@ -44,3 +44,49 @@ def test_keep_sets_only_what_is_missing():
     names.keep(-1, None)
     names.keep(-1, "later")
     assert names[4] == "first" and names[-1] is None
+    names.keep_all([(4, "third"), (5, "fifth"), (5, "again"), (-2, "w")])
+    assert names.many([4, 5, -2]) == ["first", "fifth", "w"]
+
+
+@pytest.mark.parametrize("model", ["customer", "contact"])
+def test_clean_fields_fast_path_rejects_what_django_rejects(model):
+    """bulk._clean_fields raises exactly when Model.clean_fields does (the row then goes row by row) and
+    leaves the same values."""
+    from django.core.exceptions import ValidationError
+
+    from yingdan.customers.models import Contact, Customer
+    from yingdan.imports.bulk import CONTACT_FK, CUSTOMER_FK, _clean_fields
+
+    cls, exclude = (Customer, CUSTOMER_FK) if model == "customer" else (Contact, CONTACT_FK)
+    base = {"name": "华信科技有限公司", "search_name": "华信科技有限公司", "search_pinyin": "hx", "search_initials": "h",
+            "custom_fields": {}}
+    if model == "customer":
+        base["dedupe_name"] = "华信科技"
+    texts = ["", " ", "x" * 300, "x" * 2000, "abc", "13900000000", "021-6000000", "not a phone!", "a@b.cn", "bad@",
+             "http://x.cn", "ht tp://bad", None, 12, "91310000MA1K4XXXXX"]
+    cases = []
+    for f in cls._meta.fields:
+        if f.name in exclude or f.attname in ("id", "created_at", "updated_at") or type(f).__name__ not in (
+                "CharField", "TextField", "EmailField", "URLField"):
+            continue
+        cases += [{f.attname: t} for t in texts]
+    assert cases
+    rejected = 0
+    for change in cases:
+        a, b = cls(**{**base, **change}), cls(**{**base, **change})
+        try:
+            a.clean_fields(exclude=exclude)
+            django_ok = True
+        except ValidationError:
+            django_ok = False
+        try:
+            _clean_fields(b, exclude)
+            fast_ok = True
+        except ValidationError:
+            fast_ok = False
+        assert fast_ok == django_ok, change
+        rejected += not django_ok
+        if django_ok:
+            assert {f.attname: getattr(a, f.attname) for f in cls._meta.fields} == {
+                f.attname: getattr(b, f.attname) for f in cls._meta.fields}, change
+    assert 10 < rejected < len(cases) - 10  # both outcomes are exercised
