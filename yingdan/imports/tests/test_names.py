@@ -90,3 +90,15 @@ def test_clean_fields_fast_path_rejects_what_django_rejects(model):
             assert {f.attname: getattr(a, f.attname) for f in cls._meta.fields} == {
                 f.attname: getattr(b, f.attname) for f in cls._meta.fields}, change
     assert 10 < rejected < len(cases) - 10  # both outcomes are exercised
+
+
+def test_many_takes_an_id_array_and_tells_none_from_absent():
+    from array import array
+
+    names = Names()
+    names[3], names[5], names[6] = "", None, "乙"
+    assert 4 not in names and 5 in names and 3 in names
+    assert names.get(3) == "" and names.get(5) is None and names.get(4, "x") == "x"
+    assert names.many(array("q", [6, 3, 5])) == ["乙", None, None]
+    with pytest.raises(KeyError):
+        names.many([6, 4])
