@@ -51,6 +51,30 @@ def parse_cursor(value) -> datetime.datetime | None:
     return parsed
 
 
+def record(user, label: str, pk):
+    """The record whose timeline `user` asks for: 404 when the kind has no timeline, the id cannot exist or the
+    record is outside the user's scope; PermissionDenied without the kind's module."""
+    from django.apps import apps
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+    from django.shortcuts import get_object_or_404
+
+    from .choices import Action
+
+    if label not in registry.timeline_providers:
+        raise Http404
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError):
+        raise Http404 from None
+    if not get_permissions(user).has(model.permission_module, Action.VIEW):
+        raise PermissionDenied
+    value = str(pk or "")
+    if not (value.isascii() and value.isdigit() and int(value) < 2**63):
+        raise Http404
+    return get_object_or_404(model.objects.visible_to(user), pk=int(value))
+
+
 def page(obj, user, *, before=None, limit: int = PAGE_SIZE) -> TimelinePage:
     """One page of `obj`'s timeline, newest first. Entries sharing the oldest timestamp of the page stay
     together, so none is skipped by the next page's `before`."""

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from django.apps import apps
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
@@ -25,10 +25,8 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 from rest_framework.reverse import reverse as api_reverse
 
-from .. import registry, services, timeline
-from ..choices import Action
+from .. import services, timeline
 from ..models import Attachment, SavedView
-from ..permissions import get_permissions
 from ..views.files import can_view_target
 from .viewsets import ApiBehaviourMixin
 
@@ -182,18 +180,13 @@ class TimelineViewSet(ApiBehaviourMixin, viewsets.ViewSet):
     )
     @action(detail=False, methods=["get"], url_path=r"(?P<label>[a-z_]+\.[a-z_]+)/(?P<object_id>[0-9]+)")
     def record(self, request, label=None, object_id=None):
-        if label not in registry.timeline_providers:
-            raise Http404
         try:
-            model = apps.get_model(label)
-        except (LookupError, ValueError):
-            raise Http404 from None
-        if not get_permissions(request.user).has(model.permission_module, Action.VIEW):
-            raise PermissionDenied
+            obj = timeline.record(request.user, label, object_id)
+        except DjangoPermissionDenied:
+            raise PermissionDenied from None
         before = request.query_params.get("before")
         if before and timeline.parse_cursor(before) is None:
             raise ApiValidationError({"before": [gettext("Enter a valid date/time.")]})
-        obj = get_object_or_404(model.objects.visible_to(request.user), pk=_object_id(object_id))
         page = timeline.page(obj, request.user, before=before)
         return Response({
             "results": [{
