@@ -3,6 +3,9 @@ permissions on writes, row locking that works on both databases."""
 
 from __future__ import annotations
 
+import logging
+from urllib.parse import parse_qsl, urlencode
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -11,6 +14,8 @@ from . import changelog
 from .choices import Action, FieldAccess
 from .exceptions import ObjectNotVisible
 from .permissions import get_permissions
+
+audit = logging.getLogger("yingdan.audit")
 
 
 def require(actor, module: str, action: str) -> None:
@@ -114,9 +119,6 @@ def save_lookup(actor, lookup):
 def save_view(actor, *, list_key: str, name: str, query: str = "", columns=(), is_default: bool = False, view=None):
     """Save a list's filters and columns under a name (replacing the actor's view of that name on that list, or
     updating `view`). At most one default per list: saving a default clears the others."""
-    import logging
-    from urllib.parse import parse_qsl, urlencode
-
     from .models import SavedView
 
     list_key, name = (list_key or "").strip()[:100], (name or "").strip()[:100]
@@ -145,15 +147,13 @@ def save_view(actor, *, list_key: str, name: str, query: str = "", columns=(), i
             view, _created = SavedView.objects.update_or_create(user=actor, list_key=list_key, name=name, defaults=values)
         if view.is_default:
             SavedView.objects.filter(user=actor, list_key=list_key, is_default=True).exclude(pk=view.pk).update(is_default=False)
-    logging.getLogger("yingdan.audit").info("saved view saved", extra={"actor": actor.pk, "view": view.pk, "list": list_key})
+    audit.info("saved view saved", extra={"actor": actor.pk, "view": view.pk, "list": list_key})
     return view
 
 
 def delete_view(actor, view) -> None:
-    import logging
-
     if view.user_id != actor.pk:
         raise ObjectNotVisible()
     pk = view.pk
     view.delete()
-    logging.getLogger("yingdan.audit").info("saved view deleted", extra={"actor": actor.pk, "view": pk})
+    audit.info("saved view deleted", extra={"actor": actor.pk, "view": pk})

@@ -60,6 +60,7 @@ def record(user, label: str, pk):
     from django.shortcuts import get_object_or_404
 
     from .choices import Action
+    from .exceptions import row_id_or_404
 
     if label not in registry.timeline_providers:
         raise Http404
@@ -69,10 +70,7 @@ def record(user, label: str, pk):
         raise Http404 from None
     if not get_permissions(user).has(model.permission_module, Action.VIEW):
         raise PermissionDenied
-    value = str(pk or "")
-    if not (value.isascii() and value.isdigit() and int(value) < 2**63):
-        raise Http404
-    return get_object_or_404(model.objects.visible_to(user), pk=int(value))
+    return get_object_or_404(model.objects.visible_to(user), pk=row_id_or_404(pk))
 
 
 def page(obj, user, *, before=None, limit: int = PAGE_SIZE) -> TimelinePage:

@@ -163,15 +163,22 @@ def rebuild_months(*, stage_change=StageChange, stage_month=StageMonth, log=None
 
 
 @transaction.atomic
-def rebuild_furthest(*, opportunity=Opportunity, stage=Stage, stage_change=StageChange, pipeline_ids=None) -> None:
-    """Recompute every deal's furthest stage from its history: per pipeline, from the highest rank down, the deals
-    with a move into a stage of that rank (won stages share the highest rank)."""
-    pipelines = stage.objects.order_by().values_list("pipeline_id", flat=True).distinct()
-    for pipeline_id in sorted(set(pipeline_ids or pipelines)):
+def rebuild_furthest(*, opportunity=Opportunity, stage=Stage, stage_change=StageChange, pipeline_ids=None,
+                     opportunity_ids=None) -> None:
+    """Recompute the deals' furthest stage from their history (all deals, those of `pipeline_ids`, or the deals
+    `opportunity_ids`): per pipeline, from the highest rank down, the deals with a move into a stage of that rank
+    (won stages share the highest rank)."""
+    deals_of = opportunity.objects.all()
+    if opportunity_ids is not None:
+        deals_of = deals_of.filter(pk__in=list(opportunity_ids))
+        pipeline_ids = deals_of.values_list("pipeline_id", flat=True).distinct()
+    if pipeline_ids is None:
+        pipeline_ids = stage.objects.order_by().values_list("pipeline_id", flat=True).distinct()
+    for pipeline_id in sorted(set(pipeline_ids)):
         stages = list(stage.objects.filter(pipeline_id=pipeline_id).order_by("order", "id"))
         won = [s.pk for s in stages if s.kind == StageKind.WON]
         ranks = ([(won[0], won)] if won else []) + [(s.pk, [s.pk]) for s in reversed(stages) if s.kind == StageKind.OPEN]
-        deals = opportunity.objects.filter(pipeline_id=pipeline_id)
+        deals = deals_of.filter(pipeline_id=pipeline_id)
         deals.update(furthest_stage=None)
         for target, ids in ranks:
             moved = stage_change.objects.filter(to_stage_id__in=ids).values("opportunity_id")
@@ -188,18 +195,7 @@ def order_changed(pipeline_id: int) -> None:
 
 def recompute_furthest(opportunity_ids) -> None:
     """The furthest stage of a few deals again (after history rows were removed by hand, e.g. the bench's clean-up)."""
-    ids = list(opportunity_ids)
-    for opp in Opportunity.objects.filter(pk__in=ids).only("id", "pipeline_id"):
-        best, best_rank = None, None
-        stages = {s.pk: s for s in Stage.objects.filter(pipeline_id=opp.pipeline_id)}
-        open_order = sorted((s for s in stages.values() if s.kind == StageKind.OPEN), key=lambda s: (s.order, s.pk))
-        rank = {s.pk: i for i, s in enumerate(open_order, start=1)}
-        rank.update({s.pk: len(open_order) + 1 for s in stages.values() if s.kind == StageKind.WON})
-        for to_id in StageChange.objects.filter(opportunity_id=opp.pk).values_list("to_stage_id", flat=True):
-            r = rank.get(to_id)
-            if r is not None and (best_rank is None or r > best_rank):
-                best, best_rank = to_id, r
-        Opportunity.objects.filter(pk=opp.pk).update(furthest_stage_id=best)
+    rebuild_furthest(opportunity_ids=opportunity_ids)
 
 
 def rebuild(log=None) -> int:

@@ -593,25 +593,6 @@ def sop_compliance(user, f: ReportFilters) -> dict:
     return {"group_by": group_by, "rows": rows, "total": _sop_row(None, _("Total"), total)}
 
 
-def period_months(f: ReportFilters, limit: int = 36) -> list[tuple[datetime.datetime, datetime.datetime]]:
-    """[start, end) of each calendar month (local time) the period touches; [] for open or very long periods."""
-    if not (f.date_from and f.date_to):
-        return []
-    tz = timezone.get_current_timezone()
-    year, month = f.date_from.year, f.date_from.month
-    out = []
-    while (year, month) <= (f.date_to.year, f.date_to.month):
-        nxt = (year + month // 12, month % 12 + 1)
-        out.append((datetime.datetime(year, month, 1, tzinfo=tz), datetime.datetime(nxt[0], nxt[1], 1, tzinfo=tz)))
-        year, month = nxt
-        if len(out) > limit:
-            return []
-    start, end = f.datetime_range()
-    out[0] = (max(out[0][0], start), out[0][1])
-    out[-1] = (out[-1][0], min(out[-1][1], end))
-    return out
-
-
 def _sop_row(key, label, r) -> dict:
     moves = r["moves"] or 0
     return {

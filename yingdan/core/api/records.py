@@ -26,17 +26,10 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse as api_reverse
 
 from .. import services, timeline
+from ..exceptions import row_id_or_404
 from ..models import Attachment, SavedView
 from ..views.files import can_view_target
 from .viewsets import ApiBehaviourMixin
-
-
-def _object_id(value) -> int:
-    """A path id as an int; anything that cannot be a row id (not digits, beyond bigint) is simply not found."""
-    value = str(value or "")
-    if not (value.isascii() and value.isdigit() and int(value) < 2**63):
-        raise Http404
-    return int(value)
 
 
 def _api_error(exc: DjangoValidationError) -> ApiValidationError:
@@ -72,7 +65,7 @@ class SavedViewViewSet(ApiBehaviourMixin, viewsets.ModelViewSet):
         return SavedView.objects.filter(user=self.request.user).order_by("list_key", "name")
 
     def get_object(self):
-        return get_object_or_404(self.get_queryset(), pk=_object_id(self.kwargs.get("pk")))
+        return get_object_or_404(self.get_queryset(), pk=row_id_or_404(self.kwargs.get("pk")))
 
     def _save(self, serializer, view=None):
         data = {**({} if view is None else {"list_key": view.list_key, "name": view.name, "query": view.query,
@@ -133,7 +126,7 @@ class AttachmentViewSet(ApiBehaviourMixin, mixins.RetrieveModelMixin, viewsets.G
     queryset = Attachment.objects.select_related("target_type")
 
     def get_object(self):
-        attachment = get_object_or_404(self.get_queryset(), pk=_object_id(self.kwargs.get("pk")))
+        attachment = get_object_or_404(self.get_queryset(), pk=row_id_or_404(self.kwargs.get("pk")))
         if not can_view_target(self.request.user, attachment):
             raise Http404
         return attachment

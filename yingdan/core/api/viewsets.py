@@ -21,6 +21,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from ..choices import Action, FieldAccess
+from ..exceptions import row_id_or_404
 from ..permissions import get_permissions
 from . import cache as api_cache
 from . import idempotency, prepared, throttling
@@ -358,10 +359,8 @@ class ScopedQuerysetMixin:
 
     def get_object(self):
         value = str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, ""))
-        if self.lookup_field in ("pk", "id") and not (value.isascii() and value.isdigit() and int(value) < 2**63):
-            from rest_framework.exceptions import NotFound
-
-            raise NotFound(_("Not found."))
+        if self.lookup_field in ("pk", "id"):
+            row_id_or_404(value)
         obj = self._prepared_object(value) if self.prepared_get else None
         if obj is None:
             obj = super().get_object()
