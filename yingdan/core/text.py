@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from itertools import chain
 
 from pypinyin import Style, lazy_pinyin
+from pypinyin.constants import PHRASES_DICT, RE_HANS
+from pypinyin.converter import DefaultConverter
+from pypinyin.seg import mmseg
 
 from .validators import to_halfwidth
 
@@ -16,15 +21,91 @@ def normalize(text: str) -> str:
     return _NON_WORD.sub("", to_halfwidth(text or "").lower())
 
 
+def _no_pinyin(chars) -> list:
+    return list(chars)
+
+
 def pinyin_keys(text: str) -> tuple[str, str]:
-    """('tengxunkeji', 'txkj') for 腾讯科技; ASCII letters and digits pass through."""
+    """('tengxunkeji', 'txkj') for 腾讯科技; ASCII letters and digits pass through.
+
+    What `lazy_pinyin(normalize(text), style=NORMAL)` gives, computed faster (`_syllables`)."""
     norm = normalize(text)
     if not norm:
         return "", ""
-    syllables = lazy_pinyin(norm, style=Style.NORMAL, errors=lambda chars: list(chars))
+    syllables = _syllables(norm)
     full = "".join(syllables).lower()
     initials = "".join(s[0] for s in syllables if s).lower()
     return full[:255], initials[:100]
+
+
+def pinyin_keys_reference(text: str) -> tuple[str, str]:
+    """pinyin_keys through pypinyin's own `lazy_pinyin` (the parity tests compare the two)."""
+    norm = normalize(text)
+    if not norm:
+        return "", ""
+    syllables = lazy_pinyin(norm, style=Style.NORMAL, errors=_no_pinyin)
+    return "".join(syllables).lower()[:255], "".join(s[0] for s in syllables if s).lower()[:100]
+
+
+# pypinyin's lazy_pinyin cuts a text into words (runs of Han characters vs the rest, then the Han runs by
+# forward maximum matching over its phrase dictionary) and converts each word on its own. Unique names (a
+# company's) are made of common words (科技, 有限公司, ...), so the conversion of a word is remembered, and the
+# cut is done here the same way with index arithmetic instead of string slicing and generators: 120 -> ~15 µs
+# a company name. Should pypinyin's internals change shape, `_syllables` is lazy_pinyin itself.
+_CONVERTER = DefaultConverter()
+try:
+    _HAN_RUNS = re.compile(RE_HANS.pattern.removeprefix("^(?:").removesuffix(")+$") + "+")
+    _PREFIXES = mmseg.seg._prefix_set._set
+    _STRICT = mmseg.seg._no_non_phrases is True
+except AttributeError:  # pragma: no cover - another pypinyin layout
+    _HAN_RUNS = _PREFIXES = None
+    _STRICT = False
+
+
+@functools.lru_cache(maxsize=50_000)
+def _word_syllables(word: str) -> tuple[str, ...]:
+    return tuple(chain.from_iterable(_CONVERTER.convert(word, Style.NORMAL, False, _no_pinyin, strict=True)))
+
+
+def _cut(run: str, words: list) -> None:
+    """mmseg.seg.cut(run) (no_non_phrases=True) into `words`."""
+    prefixes, phrases = _PREFIXES, PHRASES_DICT
+    n, i = len(run), 0
+    while i < n:
+        valid = 0
+        j = i + 1
+        while j <= n and run[i:j] in prefixes:
+            if run[i:j] in phrases:
+                valid = j
+            j += 1
+        if valid:
+            words.append(run[i:valid])
+            i = valid
+        elif j <= n:
+            words.append(run[i])
+            i += 1
+        else:  # the whole rest is a prefix but holds no word: pypinyin yields its characters and stops
+            words.extend(run[i:])
+            return
+
+
+def _syllables(norm: str) -> list[str]:
+    if _PREFIXES is None or not _STRICT or not PHRASES_DICT:
+        return lazy_pinyin(norm, style=Style.NORMAL, errors=_no_pinyin)
+    words: list[str] = []
+    pos = 0
+    for m in _HAN_RUNS.finditer(norm):
+        start = m.start()
+        if start > pos:
+            words.append(norm[pos:start])
+        _cut(m.group(), words)
+        pos = m.end()
+    if pos < len(norm):
+        words.append(norm[pos:])
+    out: list[str] = []
+    for w in words:
+        out.extend(_word_syllables(w))
+    return out
 
 
 # -- company-name key for duplicate checks ------------------------------------------------------------------
