@@ -17,7 +17,6 @@ bound), ranks them by shared bigrams, and scores only the best few hundred with 
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 from django.apps import apps
@@ -183,18 +182,52 @@ def _gram_sizes(kind: int, grams: list[str]) -> list[tuple[int, str]]:
         return [(n, g) for g, n in cursor.fetchall()]
 
 
-def _gram_objects(kind: int, grams: list[str], newest: int = 0) -> list[int]:
-    """Object ids under the given grams (one per gram row: an id under 3 of them appears 3 times)."""
+def _gram_objects(kind: int, grams: list[str]) -> list[list[int]]:
+    """The object ids under each of the given grams, each list ascending."""
     if not grams:
         return []
     table = connection.ops.quote_name(SearchGram._meta.db_table)
     marks = ", ".join(["%s"] * len(grams))
-    sql = f"SELECT object_id FROM {table} WHERE kind = %s AND gram IN ({marks})"
-    if newest:
-        sql += f" ORDER BY object_id DESC LIMIT {int(newest)}"
+    sql = f"SELECT gram, object_id FROM {table} WHERE kind = %s AND gram IN ({marks})"
+    by_gram: dict[str, list[int]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, [kind, *grams])
-        return [row[0] for row in cursor.fetchall()]
+        for g, pk in cursor.fetchall():
+            by_gram.setdefault(g, []).append(pk)
+    return [sorted(ids) for ids in by_gram.values()]
+
+
+def top_shared(lists, limit: int = SCORED) -> list[int]:
+    """The ids that share the most of the chosen bigrams, at most `limit` of them; among ids sharing as many,
+    the newest (highest) first. `lists` holds the ids under each bigram, each ascending without repeats.
+
+    A defined order (not the order the database happens to list gram rows in), so the import's batch replay
+    (imports/bulk.py) ranks exactly as the check does. Most candidates share one bigram: those sharing more are
+    found by set intersections, the rest are the highest ids, which lie in the lists' tails."""
+    if len(lists) == 1:
+        ids = lists[0]
+        return list(ids) if len(ids) <= limit else list(ids[-limit:])[::-1]
+    if sum(map(len, lists)) <= limit:
+        return list(set().union(*lists))
+    multi: set = set()
+    for i in range(len(lists) - 1):
+        first = set(lists[i])
+        for j in range(i + 1, len(lists)):
+            multi |= first.intersection(lists[j])
+    ranked = sorted(multi, reverse=True)
+    if multi:
+        shared = {pk: 0 for pk in ranked}
+        for lst in lists:
+            for pk in multi.intersection(lst):
+                shared[pk] += 1
+        ranked.sort(key=shared.__getitem__, reverse=True)  # stable: by id within a count
+        if len(ranked) >= limit:
+            return ranked[:limit]
+    need = limit - len(ranked)
+    tail: set = set()
+    for lst in lists:
+        tail.update(lst[-(need + len(ranked)):])
+    return ranked + sorted(tail - multi, reverse=True)[:need]
 
 
 def _fuzzy_candidates(target_type: str, key: str, threshold: int, enough: int = 0) -> dict[int, float]:
@@ -220,8 +253,7 @@ def _fuzzy_candidates(target_type: str, key: str, threshold: int, enough: int = 
     if kind is not None:
         # A bigram no record has cannot be shared: the pigeonhole runs over the others.
         chosen = chosen_grams(_gram_sizes(kind, query_grams(key)), len(key), threshold)
-        counter: Counter = Counter(_gram_objects(kind, chosen))
-        ids = [pk for pk, _c in counter.most_common(SCORED) if pk not in found]
+        ids = [pk for pk in top_shared(_gram_objects(kind, chosen)) if pk not in found]
         if ids:
             candidates += model._base_manager.filter(pk__in=ids).values_list("pk", "dedupe_name")
     else:

@@ -11,8 +11,8 @@ few statements per chunk instead of ~13 per row:
   job already wrote (held in memory);
 - each one-condition rule is replayed on that view (`_customer_verdict`): a row the check certainly finds
   nothing for is written in bulk; one it certainly finds a stored customer for is skipped in skip mode (the
-  fuzzy replay scores the same SCORED best-sharing candidates; when the cut falls inside a tie, the check's
-  own candidate statement is asked for the database's order);
+  fuzzy replay ranks the candidates as the check does, `duplicates.services.top_shared`, and scores the same
+  SCORED best-sharing ones);
 - when the answer depends on a row still waiting in the batch, the batch is written first and the row looked
   at again (as row by row, it then sees every earlier row stored);
 - a row that *might* be a duplicate (a rule of several conditions, a record the view does not hold), that is
@@ -32,10 +32,11 @@ a bigram that had more than GRAM_BOUND rows back under the bound.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import logging
 from array import array
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -61,6 +62,7 @@ FETCH = 20_000  # gram rows fetched at a time
 COUNT_BATCH = 400  # capped gram counts per statement (SQLite allows 500 terms in a compound SELECT)
 
 _MISSING = object()
+TOKEN_BASE = 1 << 62  # waiting rows' made-up ids count up from here: they rank as the newest, in row order
 CUSTOMER_FK = ["industry", "source", "level", "status", "owner", "department", "created_by", "pool", "previous_owner"]
 CONTACT_FK = ["customer", "created_by"]
 
@@ -130,7 +132,7 @@ def _plan(importer, ctx):
                              for src, _c in fields.values() if hasattr(Customer, src)},
         "contact_block_rules": contact_block,
         "grams": Grams(),
-        "next_token": 0,  # made-up ids of waiting rows count down from -1
+        "next_token": TOKEN_BASE,  # made-up ids of waiting rows: above every real id, ascending in row order
     }
 
 
@@ -260,7 +262,7 @@ class Grams:
     def reset(self) -> None:
         self.counts: dict[str, int] = {}  # bigram -> rows, for bigrams read (> GRAM_BOUND: in `big`)
         self.big: set = set()
-        self.ids: dict[str, array] = {}  # bigram under the bound -> ids under it (made-up < 0 while waiting)
+        self.ids: dict[str, array] = {}  # bigram under the bound -> ids under it, ascending (waiting rows: tokens)
         self.names = Names()  # id -> company key (None: a gram row without its customer)
         self.own: set = set()  # customers this job wrote
         self.high = None  # highest customer id read
@@ -295,7 +297,10 @@ class Grams:
                     ids = self.ids[g] = array("q")
                 if slots is not None:
                     slots.append((g, len(ids)))
-                ids.append(pk)
+                if ids and pk < ids[-1]:  # (someone else's customer caught up after this job's newer ones)
+                    bisect.insort(ids, pk)
+                else:
+                    ids.append(pk)
                 self.size += 1
         return grams
 
@@ -376,6 +381,7 @@ class Grams:
                             names[pk] = name
                         for pk in part:
                             names.setdefault(pk, None)
+                    _sort_lists(ids, grams)
             else:
                 for grams in _chunks(sorted(small)):
                     marks = ", ".join(["%s"] * len(grams))
@@ -387,6 +393,16 @@ class Grams:
                         for g, pk, _name in rows:
                             ids[g].append(pk)
                         names.keep_all([(pk, name) for _g, pk, name in rows])
+                    _sort_lists(ids, grams)
+
+
+def _sort_lists(ids: dict, grams) -> None:
+    """Each bigram's ids ascending (`top_shared` ranks from the lists' tails); a database lists them in index
+    order, which is no promise."""
+    for g in grams:
+        a = ids.get(g)
+        if a is not None and len(a) > 1:
+            ids[g] = array("q", sorted(a))
 
 
 # -- the chunk's view of existing records -----------------------------------------------------------
@@ -423,7 +439,7 @@ class Known:
         if credit_code:
             sets[("customer", "credit_code")].add(credit_code)
         if pk is None:  # waiting in the batch: a made-up id until it is written
-            self.plan["next_token"] -= 1
+            self.plan["next_token"] += 1
             row.token, row.slots = self.plan["next_token"], []
             self.pending.add(row.token)
             self.pending_grams |= self.grams.add(row.token, dedupe_name, search_name, row.slots)
@@ -471,13 +487,12 @@ HIT, NONE, MAYBE, FLUSH = "hit", "none", "maybe", "flush"  # FLUSH: known once t
 def _fuzzy_verdict(known: Known, key: str, threshold: int) -> str:
     """What `_fuzzy_candidates(customer, key, threshold, enough=1)` (a one-condition fuzzy rule) returns for
     this row, replayed on the chunk's view: HIT when it certainly returns a stored customer, NONE when it
-    certainly returns nothing, FLUSH when that depends on a row still waiting in the batch, MAYBE when on
-    something else the view does not hold (a record written by someone else since the chunk began).
+    certainly returns nothing, FLUSH when that depends on a row still waiting in the batch.
 
     The replay: the exact key first; then the bigrams `chosen_grams` picks from the same (exact, capped)
-    counts, every record under them counted once per bigram, the SCORED most shared scored with the same
-    rapidfuzz ratio and cutoff."""
-    from yingdan.duplicates.services import GRAM_BOUND, SCORED, chosen_grams
+    counts, and the candidates `top_shared` ranks from the ids under them (waiting rows rank as the newest ids,
+    as they will be once written), scored with the same rapidfuzz ratio and cutoff."""
+    from yingdan.duplicates.services import GRAM_BOUND, chosen_grams, top_shared
     from yingdan.search.grams import query_grams
 
     if key in known.db[("customer", "dedupe_name")]:
@@ -486,45 +501,21 @@ def _fuzzy_verdict(known: Known, key: str, threshold: int) -> str:
         return FLUSH
     if threshold >= 100 or len(key) < 2:
         return NONE
-    sizes = [(min(known.count(g), GRAM_BOUND + 1), g) for g in query_grams(key)]
-    shared: Counter = Counter()
-    names = known.grams.names
-    chosen = chosen_grams(sizes, len(key), threshold)
+    count = known.grams.count
     ids = known.grams.ids
-    for g in chosen:
-        shared.update(ids.get(g, ()))
-    if len(shared) <= SCORED:
-        scored, tied = shared, ()
-    else:
-        ranked = sorted(shared.values(), reverse=True)
-        cut = ranked[SCORED]  # shared by the first candidate left out
-        scored = [pk for pk, n in shared.items() if n > cut]
-        tied = [pk for pk, n in shared.items() if n == cut] if ranked[SCORED - 1] == cut else ()
+    chosen = chosen_grams([(min(count(g), GRAM_BOUND + 1), g) for g in query_grams(key)], len(key), threshold)
+    top = top_shared([ids[g] for g in chosen if ids.get(g)])
+    if not top:
+        return NONE
+    # one C loop over the candidates (None keys, gram rows whose customer is gone, are left out as the check
+    # leaves them out)
+    matched = process.extract(key, known.grams.names.many(top), scorer=fuzz.ratio, score_cutoff=threshold, limit=None)
     verdict = NONE
-    scored = list(scored)
-    for pk, other in zip(scored, names.many(scored), strict=True):
-        if other and fuzz.ratio(key, other, score_cutoff=threshold):
-            if pk not in known.pending:
-                return HIT
-            verdict = FLUSH
-    if verdict != NONE or not tied or process.extractOne(
-            key, names.many(tied), scorer=fuzz.ratio, score_cutoff=threshold) is None:
-        return verdict  # (extractOne: the same ratio and cutoff, one C loop; None choices are left out)
-    # The cut runs through a tie and a tied candidate would match: which of them are scored depends on the
-    # order the database lists gram rows in. Ask it the check's own question (its candidate statement), when
-    # no waiting row is under the chosen bigrams (the answer is then the one the check gets after the batch).
-    if known.pending_grams.intersection(chosen):
-        return FLUSH
-    from yingdan.duplicates.services import GRAM_KIND, _gram_objects
-
-    top = Counter(_gram_objects(GRAM_KIND["customer"], chosen)).most_common(SCORED)
-    for pk, _n in top:
-        other = names.get(pk, False) if pk in shared else False
-        if other is False:
-            return MAYBE  # not in the chunk's view (written by someone else meanwhile)
-        if other and fuzz.ratio(key, other, score_cutoff=threshold):
+    for _other, _score, i in matched:
+        if top[i] not in known.pending:
             return HIT
-    return NONE
+        verdict = FLUSH
+    return verdict
 
 
 def _customer_verdict(plan, known: Known, customer) -> str:
