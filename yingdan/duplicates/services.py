@@ -199,14 +199,14 @@ def _gram_objects(kind: int, grams: list[str]) -> list[list[int]]:
 
 def top_shared(lists, limit: int = SCORED) -> list[int]:
     """The ids that share the most of the chosen bigrams, at most `limit` of them; among ids sharing as many,
-    the newest (highest) first. `lists` holds the ids under each bigram, each ascending without repeats.
+    the oldest (lowest id: the longest-standing record, the one a duplicate is usually of) first. `lists` holds
+    the ids under each bigram, each ascending without repeats.
 
     A defined order (not the order the database happens to list gram rows in), so the import's batch replay
     (imports/bulk.py) ranks exactly as the check does. Most candidates share one bigram: those sharing more are
-    found by set intersections, the rest are the highest ids, which lie in the lists' tails."""
+    found by set intersections, the rest are the lowest ids, which lie at the lists' heads."""
     if len(lists) == 1:
-        ids = lists[0]
-        return list(ids) if len(ids) <= limit else list(ids[-limit:])[::-1]
+        return list(lists[0][:limit])
     if sum(map(len, lists)) <= limit:
         return list(set().union(*lists))
     multi: set = set()
@@ -214,9 +214,9 @@ def top_shared(lists, limit: int = SCORED) -> list[int]:
         first = set(lists[i])
         for j in range(i + 1, len(lists)):
             multi |= first.intersection(lists[j])
-    ranked = sorted(multi, reverse=True)
+    ranked = sorted(multi)
     if multi:
-        shared = {pk: 0 for pk in ranked}
+        shared = dict.fromkeys(ranked, 0)
         for lst in lists:
             for pk in multi.intersection(lst):
                 shared[pk] += 1
@@ -224,10 +224,10 @@ def top_shared(lists, limit: int = SCORED) -> list[int]:
         if len(ranked) >= limit:
             return ranked[:limit]
     need = limit - len(ranked)
-    tail: set = set()
+    head: set = set()
     for lst in lists:
-        tail.update(lst[-(need + len(ranked)):])
-    return ranked + sorted(tail - multi, reverse=True)[:need]
+        head.update(lst[: need + len(ranked)])
+    return ranked + sorted(head - multi)[:need]
 
 
 def _fuzzy_candidates(target_type: str, key: str, threshold: int, enough: int = 0) -> dict[int, float]:

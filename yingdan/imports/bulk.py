@@ -62,7 +62,7 @@ FETCH = 20_000  # gram rows fetched at a time
 COUNT_BATCH = 400  # capped gram counts per statement (SQLite allows 500 terms in a compound SELECT)
 
 _MISSING = object()
-TOKEN_BASE = 1 << 62  # waiting rows' made-up ids count up from here: they rank as the newest, in row order
+TOKEN_BASE = 1 << 62  # waiting rows' made-up ids count up from here: above every real id, in row order
 CUSTOMER_FK = ["industry", "source", "level", "status", "owner", "department", "created_by", "pool", "previous_owner"]
 CONTACT_FK = ["customer", "created_by"]
 
@@ -397,7 +397,7 @@ class Grams:
 
 
 def _sort_lists(ids: dict, grams) -> None:
-    """Each bigram's ids ascending (`top_shared` ranks from the lists' tails); a database lists them in index
+    """Each bigram's ids ascending (`top_shared` ranks from the lists' heads); a database lists them in index
     order, which is no promise."""
     for g in grams:
         a = ids.get(g)

@@ -1,4 +1,4 @@
-"""top_shared: the fuzzy check's candidate ranking (most shared bigrams first, then the newest id), which the
+"""top_shared: the fuzzy check's candidate ranking (most shared bigrams first, then the oldest id), which the
 import's batch replay uses too — compared with a plain count-and-sort."""
 
 import random
@@ -12,7 +12,7 @@ def reference(lists, limit=SCORED):
     counts = Counter()
     for ids in lists:
         counts.update(ids)
-    return sorted(counts, key=lambda pk: (-counts[pk], -pk))[:limit]
+    return sorted(counts, key=lambda pk: (-counts[pk], pk))[:limit]
 
 
 def test_top_shared_ranks_by_shared_bigrams_then_newest():
@@ -30,7 +30,7 @@ def test_top_shared_ranks_by_shared_bigrams_then_newest():
             assert got == want
 
 
-def test_top_shared_tie_at_the_cut_goes_to_the_newest():
-    lists = [list(range(1, 101)), list(range(1, 101)), [500]]
-    assert top_shared(lists, limit=3) == [100, 99, 98]
-    assert top_shared([[1, 2, 3], [3]], limit=2) == [3, 2]
+def test_top_shared_tie_at_the_cut_goes_to_the_oldest():
+    lists = [list(range(1, 101)), list(range(50, 151)), [500]]
+    assert top_shared(lists, limit=3) == [50, 51, 52]
+    assert top_shared([[1, 2, 3], [3]], limit=2) == [3, 1]

@@ -237,7 +237,7 @@ TIE_TAILS = "子丑寅卯辰午未申酉亥"  # 10 x 10 distinct 2-character tai
 def tie_env(env, match_first: bool):
     """71 stored customers each sharing 3 of the 5 bigrams of 丁乙丙甲戊己 (so the check's SCORED cut falls
     inside a tie): 70 that score under 80 and one near match (丁乙庚甲戊己, 83), created first or last —
-    which (a tie goes to the newest: `top_shared`) decides whether the per-row check scores it."""
+    which (a tie goes to the oldest: `top_shared`) decides whether the per-row check scores it."""
     near = lambda: make_customer(env.rep, name="丁乙庚甲戊己有限公司")  # noqa: E731
     if match_first:
         near()
@@ -271,12 +271,12 @@ def test_bulk_fuzzy_tie_at_the_cut_matches_per_row(monkeypatch, env, match_first
     monkeypatch.setattr(bulk, "_slow", lambda ctx, known, row, *a: slow.append(row.num) or real_slow(ctx, known, row, *a))
     per_row, in_bulk = import_both(monkeypatch, env, xlsx_bytes(tie_rows()), mode=mode)
     assert_same(per_row, in_bulk)
-    # the newest near match is scored: a duplicate (skipped, or refused by the blocking rule); the oldest is
+    # the oldest near match is scored: a duplicate (skipped, or refused by the blocking rule); the newest is
     # left out by the cut: created — on both databases
-    assert per_row["counts"][5] == (0 if match_first else 1), per_row["counts"]
+    assert per_row["counts"][5] == (1 if match_first else 0), per_row["counts"]
     if mode == "skip":
         assert slow == [], slow  # decided in the batch, no per-row save
-        assert calls.count(bulk.NONE if match_first else bulk.HIT) >= 1
+        assert calls.count(bulk.HIT if match_first else bulk.NONE) >= 1
 
 
 @pytest.mark.parametrize("match_first", [True, False])
