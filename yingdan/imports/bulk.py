@@ -59,6 +59,7 @@ BULK_MIN_ROWS = 50  # smaller chunks go row by row (a bulk chunk has a fixed cos
 IN_BATCH = 900
 GRAM_READ = 2_000  # bigrams whose rows are read per statement on PostgreSQL (each at most GRAM_BOUND rows)
 FETCH = 20_000  # gram rows fetched at a time
+NAMES_SCAN = 100_000  # gram rows to read in one load above which every customer's key is read in one pass
 COUNT_BATCH = 400  # capped gram counts per statement (SQLite allows 500 terms in a compound SELECT)
 
 _MISSING = object()
@@ -267,6 +268,7 @@ class Grams:
         self.own: set = set()  # customers this job wrote
         self.high = None  # highest customer id read
         self.size = 0
+        self.all_names = False  # every customer up to `high` is in `names` (one pass over the table)
 
     def count(self, g: str) -> int:
         from yingdan.duplicates.services import GRAM_BOUND
@@ -365,7 +367,27 @@ class Grams:
             # the ids under them, and their company keys (None: a gram row whose customer is gone — the
             # check counts it too, it just never scores)
             ids, names = self.ids, self.names
-            if connection.vendor == "postgresql":  # two arrays: a join here hashes the whole customer table
+            if not self.all_names and sum(self.counts[g] for g in small) > NAMES_SCAN:
+                # Many customers to name: one pass over the table (1M names: ~0.7 s) instead of looking each up
+                # by id (PostgreSQL: ~8 µs an id) or joining each gram row to its customer (SQLite: ~5 µs a row).
+                cursor.execute(f"SELECT id, dedupe_name FROM {customers} WHERE id <= %s", [self.high])
+                while rows := cursor.fetchmany(FETCH):
+                    names.keep_all(rows)
+                self.all_names = True
+            if self.all_names:
+                for grams in _chunks(sorted(small), GRAM_READ if connection.vendor == "postgresql" else IN_BATCH):
+                    if connection.vendor == "postgresql":
+                        cursor.execute(f"SELECT gram, object_id FROM {table} WHERE kind = 1 AND gram = ANY(%s::text[])", [grams])
+                    else:
+                        cursor.execute(f"SELECT gram, object_id FROM {table} WHERE kind = 1 AND gram IN ({', '.join(['%s'] * len(grams))})", grams)
+                    while rows := cursor.fetchmany(FETCH):
+                        self.size += len(rows)
+                        for g, pk in rows:
+                            ids[g].append(pk)
+                            if pk not in names:
+                                names[pk] = None  # (ids above `high` were added as they were caught up or written)
+                    _sort_lists(ids, grams)
+            elif connection.vendor == "postgresql":  # two arrays: a join here hashes the whole customer table
                 for grams in _chunks(sorted(small), GRAM_READ):
                     cursor.execute(f"SELECT gram, object_id FROM {table} WHERE kind = 1 AND gram = ANY(%s::text[])", [grams])
                     new = set()
