@@ -59,7 +59,7 @@ BULK_MIN_ROWS = 50  # smaller chunks go row by row (a bulk chunk has a fixed cos
 IN_BATCH = 900
 GRAM_READ = 2_000  # bigrams whose rows are read per statement on PostgreSQL (each at most GRAM_BOUND rows)
 FETCH = 20_000  # gram rows fetched at a time
-NAMES_SCAN = 100_000  # gram rows to read in one load above which every customer's key is read in one pass
+NAMES_SCAN = 100_000  # gram rows held by the job above which every customer's key is read in one pass
 COUNT_BATCH = 400  # capped gram counts per statement (SQLite allows 500 terms in a compound SELECT)
 
 _MISSING = object()
@@ -367,7 +367,7 @@ class Grams:
             # the ids under them, and their company keys (None: a gram row whose customer is gone — the
             # check counts it too, it just never scores)
             ids, names = self.ids, self.names
-            if not self.all_names and sum(self.counts[g] for g in small) > NAMES_SCAN:
+            if not self.all_names and self.size + sum(self.counts[g] for g in small) > NAMES_SCAN:
                 # Many customers to name: one pass over the table (1M names: ~0.7 s) instead of looking each up
                 # by id (PostgreSQL: ~8 µs an id) or joining each gram row to its customer (SQLite: ~5 µs a row).
                 cursor.execute(f"SELECT id, dedupe_name FROM {customers} WHERE id <= %s", [self.high])
