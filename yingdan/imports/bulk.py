@@ -33,10 +33,12 @@ a bigram that had more than GRAM_BOUND rows back under the bound.
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import functools
 import logging
 from array import array
 from collections import defaultdict
+from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -638,6 +640,10 @@ def _clean_plan(model, exclude):
     return plan
 
 
+_SCALARS = frozenset({bool, int, Decimal, dt.date, dt.datetime})
+_CLEAN_SCALARS: set = set()  # (field, type, value) that field.clean gave back unchanged
+
+
 def _clean_fields(obj, exclude) -> None:
     """`obj.clean_fields(exclude=exclude)` (raising on the first bad field: the row then goes the per-row way,
     which reports every error): a text value of a plain CharField/TextField (no choices) is what to_python
@@ -654,6 +660,13 @@ def _clean_fields(obj, exclude) -> None:
                 raise ValidationError({f.name: ["too long"]})
             for v in others:
                 v(raw)
+        elif type(raw) in _SCALARS and not f.is_relation:  # booleans, numbers, dates: the same values recur
+            key = (f, type(raw), raw)
+            if key not in _CLEAN_SCALARS:
+                cleaned = f.clean(raw, obj)
+                if type(cleaned) is type(raw) and cleaned == raw and len(_CLEAN_SCALARS) < 10_000:
+                    _CLEAN_SCALARS.add(key)  # (a non-relation Field.clean depends on the value alone)
+                setattr(obj, attname, cleaned)
         elif not isinstance(raw, DatabaseDefault):
             setattr(obj, attname, f.clean(raw, obj))
 
@@ -882,62 +895,133 @@ def _plain_fields(model) -> dict:
     return plain
 
 
+_NONE_PASSES = ("DateTimeField", "DateField", "TimeField", "DecimalField", "DurationField", "FloatField", "UUIDField")
+
+
+def _field_plan(model) -> list:
+    """Per concrete field: (field, attname, value types passed as they are, None passed as it is, auto
+    timestamp). None is what get_db_prep_save gives for None on the plain fields and on these exact classes
+    (dates, times, numbers, UUIDs); an auto_now/auto_now_add field's pre_save sets the time."""
+    plan = _FIELD_PLANS.get(model)
+    if plan is None:
+        from django.db import models
+
+        plain = _plain_fields(model)
+        plan = []
+        for f in model._meta.concrete_fields:
+            kinds = plain.get(f.attname, ())
+            none_ok = bool(kinds) or (type(f).__module__ == models.DateField.__module__ and type(f).__name__ in _NONE_PASSES)
+            auto = isinstance(f, models.DateField) and bool(f.auto_now or f.auto_now_add)
+            plan.append((f, f.attname, kinds, none_ok, auto))
+        _FIELD_PLANS[model] = plan
+    return plan
+
+
+_FIELD_PLANS: dict = {}
+
+
+class _Values:
+    """A row given as {attname: value} (bookkeeping rows: no model instance is built for them)."""
+
+    def __init__(self, values: dict):
+        self.__dict__ = values
+
+
+def _take_ids(cursor, model, n: int) -> list[int] | None:
+    q = connection.ops.quote_name
+    table, pk_column = model._meta.db_table, model._meta.pk.column
+    if connection.vendor == "postgresql":
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, pk_column, n])
+        return [r[0] for r in cursor.fetchall()]
+    if connection.vendor == "sqlite":
+        cursor.execute(f"SELECT MAX({q(pk_column)}) FROM {q(table)}")
+        top = cursor.fetchone()[0] or 0
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        row = cursor.fetchone()
+        top = max(top, row[0] if row else 0)
+        return list(range(top + 1, top + 1 + n))
+    return None
+
+
 def _insert(model, objs: list) -> None:
     """`model.objects.bulk_create(objs)` without its per-value SQL compilation (most of a batch's time): the
     ids are taken first — PostgreSQL: from the table's sequence; SQLite: above the AUTOINCREMENT mark, under
-    the write lock this transaction holds — and the rows go in with one COPY (PostgreSQL) or executemany. Values are prepared as
-    bulk_create prepares them (pre_save with add=True, get_db_prep_save); the objects end up as it leaves
-    them (pk set, saved state)."""
+    the write lock this transaction holds — and the rows go in with one COPY (PostgreSQL) or executemany.
+    Values are prepared as bulk_create prepares them (pre_save with add=True, get_db_prep_save), except that
+    the batch shares one time for its auto timestamps and values whose preparation is known to be the value
+    itself pass straight through (`_field_plan`); the objects end up as it leaves them (pk set, saved state).
+    `objs` may also be {attname: value} dicts (bookkeeping rows): missing fields take their defaults."""
     if not objs:
         return
     opts = model._meta
     fields = opts.concrete_fields
-    if any(getattr(f, "db_default", None) is not None and f.has_db_default() for f in fields) or any(o.pk is not None for o in objs):
+    dicts = isinstance(objs[0], dict)
+    if dicts:
+        defaults = [(f.attname, f) for f in fields if not f.primary_key]
+        objs = [_Values(d) for d in objs]
+        for obj in objs:
+            values = obj.__dict__
+            for attname, f in defaults:
+                if attname not in values:
+                    values[attname] = f.get_default()
+            values[opts.pk.attname] = None
+    if any(getattr(f, "db_default", None) is not None and f.has_db_default() for f in fields) or (
+            not dicts and any(o.pk is not None for o in objs)):
+        if dicts:
+            raise ValueError("rows given as values need a table without database defaults")
         model.objects.bulk_create(objs)
         return
     q = connection.ops.quote_name
-    table, pk_column = opts.db_table, opts.pk.column
+    pk_attname = opts.pk.attname
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, pk_column, len(objs)])
-            ids = [r[0] for r in cursor.fetchall()]
-        elif connection.vendor == "sqlite":
-            cursor.execute(f"SELECT MAX({q(pk_column)}) FROM {q(table)}")
-            top = cursor.fetchone()[0] or 0
-            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-            row = cursor.fetchone()
-            top = max(top, row[0] if row else 0)
-            ids = list(range(top + 1, top + 1 + len(objs)))
-        else:
+        ids = _take_ids(cursor, model, len(objs))
+        if ids is None:
             model.objects.bulk_create(objs)
             return
         for obj, pk in zip(objs, ids, strict=True):
-            obj._prepare_related_fields_for_save(operation_name="bulk_create")
-            obj.pk = pk
-        plain = _plain_fields(model)
+            if not dicts:
+                obj._prepare_related_fields_for_save(operation_name="bulk_create")
+            obj.__dict__[pk_attname] = pk
+        plan = _field_plan(model)
+        autos: dict = {}  # field -> (value, prepared value), taken from the batch's first object
+        empty_json: dict = {}
         rows = []
         for obj in objs:
             values = obj.__dict__
             row = []
-            for f in fields:
-                kinds = plain.get(f.attname)
-                v = values.get(f.attname, _MISSING) if kinds else _MISSING
-                if v is None or type(v) in (kinds or ()):
+            for f, attname, kinds, none_ok, auto in plan:
+                if auto:
+                    a = autos.get(f)
+                    if a is None:
+                        v = f.pre_save(obj, True)
+                        a = autos[f] = (v, f.get_db_prep_save(v, connection))
+                    else:
+                        values[attname] = a[0]
+                    row.append(a[1])
+                    continue
+                v = values.get(attname, _MISSING)
+                if (v is None and none_ok) or (kinds and type(v) in kinds):
                     row.append(v)  # what get_db_prep_save returns for it
+                elif type(v) is dict and not v:  # {} (custom fields of most rows): prepared once
+                    prepared = empty_json.get(f, _MISSING)
+                    if prepared is _MISSING:
+                        prepared = empty_json[f] = f.get_db_prep_save(f.pre_save(obj, True), connection)
+                    row.append(prepared)
                 else:
                     row.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
             rows.append(row)
         columns = ", ".join(q(f.column) for f in fields)
         if connection.vendor == "postgresql":  # COPY: one statement (an INSERT a row is planned row by row)
-            with cursor.cursor.copy(f"COPY {q(table)} ({columns}) FROM STDIN") as copy:
+            with cursor.cursor.copy(f"COPY {q(opts.db_table)} ({columns}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
             marks = ", ".join(["%s"] * len(fields))
-            cursor.executemany(f"INSERT INTO {q(table)} ({columns}) VALUES ({marks})", rows)
-    for obj in objs:
-        obj._state.adding = False
-        obj._state.db = connection.alias
+            cursor.executemany(f"INSERT INTO {q(opts.db_table)} ({columns}) VALUES ({marks})", rows)
+    if not dicts:
+        for obj in objs:
+            obj._state.adding = False
+            obj._state.db = connection.alias
 
 
 insert_rows = _insert  # for the pipeline's bookkeeping rows (services._save_progress)
@@ -979,7 +1063,9 @@ def _write(ctx, batch: list[Row]) -> None:
     cctx = current_context()
     user = cctx.user if getattr(cctx.user, "is_authenticated", False) else None
     user_name = (user.get_username() if user else "")[:150]
-    ct = {m: ContentType.objects.get_for_model(m) for m in (Customer, Contact)}
+    ct = {m: ContentType.objects.get_for_model(m).pk for m in (Customer, Contact)}
+    user_id = user.pk if user else None
+    source, request_id, create = str(cctx.source), str(cctx.request_id or ""), str(ChangeAction.CREATE)
     changes_rows, logged = [], []
     for r in batch:
         for obj in (r.customer, r.contact):
@@ -988,10 +1074,10 @@ def _write(ctx, batch: list[Row]) -> None:
             after = changelog.snapshot(obj)
             changes = {k: [None, v] for k, v in after.items() if v not in (None, "", [], {})}
             obj._changelog_snapshot = after
-            changes_rows.append(ObjectChange(
-                user=user, user_name=user_name, source=cctx.source, request_id=cctx.request_id,
-                action=ChangeAction.CREATE, content_type=ct[type(obj)], object_id=obj.pk,
-                object_repr=str(obj)[:200], changes=changes))
+            changes_rows.append({
+                "user_id": user_id, "user_name": user_name, "source": source, "request_id": request_id,
+                "action": create, "content_type_id": ct[type(obj)], "object_id": obj.pk,
+                "object_repr": str(obj)[:200], "changes": changes})
             logged.append((obj, changes))
     _insert(ObjectChange, changes_rows)
     for obj, changes in logged:

@@ -274,9 +274,9 @@ def _run_chunk(job, importer, ctx, mapping, chunk):
         for num, values, result, written, error in _chunk_results(importer, ctx, mapping, chunk):
             counts[result] += 1
             if result == RowResult.FAILED or (written and not job.dry_run):
-                rows.append(ImportRow(job=job, row_number=num, result=result, error=error,
-                                      cells=_jsonable(values) if result == RowResult.FAILED else [],
-                                      written=written if not job.dry_run else []))
+                rows.append({"job_id": job.pk, "row_number": num, "result": str(result), "error": error,
+                             "cells": _jsonable(values) if result == RowResult.FAILED else [],
+                             "written": written if not job.dry_run else []})
             if job.dry_run and len(sample) < PREVIEW_SAMPLE:
                 sample.append({"row": num, "result": result, "error": error})
         if job.dry_run:
@@ -293,7 +293,7 @@ def _run_chunk(job, importer, ctx, mapping, chunk):
 def _save_progress(job, rows, counts, chunk, dups, sample):
     from django.db.models import F
 
-    bulk.insert_rows(ImportRow, rows)  # bulk_create without its per-value SQL compilation
+    bulk.insert_rows(ImportRow, rows)  # {attname: value} rows, without bulk_create's per-value SQL compilation
     ImportJob.objects.filter(pk=job.pk).update(
         processed_rows=F("processed_rows") + len(chunk), next_row=chunk[-1][0] + 1,
         created=F("created") + counts[RowResult.CREATED], updated=F("updated") + counts[RowResult.UPDATED],

@@ -357,3 +357,38 @@ def test_insert_passes_plain_values_as_the_fields_prepare_them(env):
                     assert f.get_db_prep_save(f.pre_save(obj, True), connection) == v, f.name
                     checked += 1
     assert checked > 20
+
+
+def test_insert_none_and_auto_timestamps_as_the_fields_prepare_them(env):
+    """None passes straight through only where get_db_prep_save gives None for it; auto timestamps are set on
+    the objects (one time for the batch)."""
+    from django.db import connection
+
+    for model in (Customer, Contact, ObjectChange):
+        obj = model()
+        for f, attname, kinds, none_ok, auto in bulk._field_plan(model):
+            if none_ok and not auto:
+                obj.__dict__[attname] = None
+                assert f.get_db_prep_save(f.pre_save(obj, True), connection) is None, f.name
+    customers = [Customer(name=f"时间检查{i}有限公司", owner=env.admin, created_by=env.admin, department=env.d) for i in range(3)]
+    for c in customers:
+        c.refresh_search_keys()
+    bulk._insert(Customer, customers)
+    stored = list(Customer.objects.filter(pk__in=[c.pk for c in customers]).values_list("created_at", "updated_at"))
+    assert stored == [(c.created_at, c.updated_at) for c in customers] and customers[0].created_at is not None
+
+
+def test_insert_rows_given_as_values_match_the_orm(env):
+    """Bookkeeping rows given as {attname: value}: stored as the ORM stores the same values, defaults filled."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ct = ContentType.objects.get_for_model(Customer).pk
+    values = {"user_id": env.admin.pk, "user_name": "admin", "source": "import", "request_id": "r-1", "action": "create",
+              "content_type_id": ct, "object_id": 7, "object_repr": "某公司", "changes": {"name": [None, "某公司"]}}
+    via_orm = ObjectChange.objects.create(**values)
+    bulk._insert(ObjectChange, [dict(values), {k: v for k, v in values.items() if k != "changes"}])
+    fields = ["user_id", "user_name", "source", "request_id", "action", "content_type_id", "object_id", "object_repr", "changes"]
+    rows = list(ObjectChange.objects.filter(pk__gt=via_orm.pk).order_by("pk").values_list(*fields))
+    assert rows[0] == tuple(values[f] for f in fields)
+    assert rows[1][-1] == {} and rows[1][:-1] == rows[0][:-1]
+    assert ObjectChange.objects.filter(pk__gt=via_orm.pk, time__isnull=False).count() == 2
