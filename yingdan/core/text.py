@@ -133,6 +133,7 @@ _REGION_PREFIX = re.compile(rf"^(?:{_REGION_ALT})(?:省|市|自治区|特别行�
 _REGION_ONLY = re.compile(rf"^(?:{_REGION_ALT})(?:省|市|自治区|特别行政区|区|县)?$")
 
 
+@functools.lru_cache(maxsize=4096)  # (pure; one row asks for its name's key several times: form, rules, import)
 def company_key(name: str) -> str:
     """The key two spellings of one company share: '华信科技（北京）有限公司', '北京华信科技有限公司' and
     'HUAXIN 华信科技 Co., Ltd.' style variants reduce to '华信科技' (plus any Latin words kept, lower-cased).

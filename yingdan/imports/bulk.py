@@ -148,8 +148,9 @@ class Names:
     candidate list costs about what the dict lookups did). Ids outside the arrays' range (the batch's made-up
     negative ids, very large ids) and keys holding NUL are kept in a plain dict."""
 
-    __slots__ = ("starts", "ends", "blob", "extra")
+    __slots__ = ("starts", "ends", "blob", "extra", "recent")
     MAX_INDEX = 1 << 26  # ids up to this go in the arrays (8 bytes an id up to the highest one)
+    RECENT = 100_000  # decoded keys kept
     # starts/ends: -1 absent (or in `extra`); 0, 0 None; else blob[start:end] (the blob begins with a pad,
     # so a key, even "", never starts at 0)
 
@@ -158,6 +159,7 @@ class Names:
         self.ends = array("i")
         self.blob = bytearray(b"\0\0")
         self.extra: dict = {}
+        self.recent: dict = {}
 
     def __contains__(self, pk) -> bool:
         if 0 <= pk < len(self.starts) and self.starts[pk] >= 0:
@@ -175,18 +177,30 @@ class Names:
         return self.extra.get(pk, default)
 
     def many(self, pks) -> list:
-        """[self[pk] or None for pk in pks] (every pk present), decoded in one go: a candidate list is
-        scored at once."""
+        """[self[pk] or None for pk in pks] (every pk present). The keys decoded last are kept (`recent`): the
+        candidates scored for one row (the oldest under each rare bigram) are mostly those of earlier rows."""
         if not len(pks):
             return []
+        recent = self.recent
+        out = list(map(recent.get, pks))
+        if None in out:
+            missing = [pk for pk, v in zip(pks, out, strict=True) if v is None]
+            if len(recent) > self.RECENT:
+                recent.clear()
+            recent.update(zip(missing, self._decode(missing), strict=True))
+            out = list(map(recent.get, pks))
+        return [x or None for x in out]  # ("" stands for None in `recent`)
+
+    def _decode(self, pks) -> list:
+        """[self[pk] or "" for pk in pks], decoded in one go."""
         starts = self.starts
         if min(pks) >= 0 and max(pks) < len(starts):
             begin = list(map(starts.__getitem__, pks))
             if min(begin) >= 0:
                 parts = map(self.blob.__getitem__, map(slice, begin, map(self.ends.__getitem__, pks)))
                 # keys in the blob never hold NUL (those go to `extra`), so it separates them; "" is None
-                return [x or None for x in b"\0\0".join(parts).decode("utf-16-le", "surrogatepass").split("\0")]
-        return [self[pk] or None for pk in pks]  # a made-up id among them: one by one
+                return b"\0\0".join(parts).decode("utf-16-le", "surrogatepass").split("\0")
+        return [self[pk] or "" for pk in pks]  # a made-up id among them: one by one
 
     def __getitem__(self, pk):
         v = self.get(pk, _MISSING)
@@ -195,6 +209,7 @@ class Names:
         return v
 
     def __setitem__(self, pk, name) -> None:
+        self.recent.pop(pk, None)
         starts = self.starts
         if 0 <= pk < self.MAX_INDEX and (name is None or "\0" not in name):
             data = b"" if name is None else name.encode("utf-16-le", "surrogatepass")
@@ -220,6 +235,7 @@ class Names:
         v = self.get(pk, _MISSING)
         if v is _MISSING:
             return default
+        self.recent.pop(pk, None)
         if 0 <= pk < len(self.starts):
             self.starts[pk] = -1
         self.extra.pop(pk, None)

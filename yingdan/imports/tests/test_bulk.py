@@ -366,7 +366,7 @@ def test_insert_none_and_auto_timestamps_as_the_fields_prepare_them(env):
 
     for model in (Customer, Contact, ObjectChange):
         obj = model()
-        for f, attname, kinds, none_ok, auto in bulk._field_plan(model):
+        for f, attname, _kinds, none_ok, auto in bulk._field_plan(model):
             if none_ok and not auto:
                 obj.__dict__[attname] = None
                 assert f.get_db_prep_save(f.pre_save(obj, True), connection) is None, f.name
