@@ -184,11 +184,12 @@ class Names:
         recent = self.recent
         out = list(map(recent.get, pks))
         if None in out:
-            missing = [pk for pk, v in zip(pks, out, strict=True) if v is None]
+            at = [i for i, v in enumerate(out) if v is None]
+            decoded = self._decode([pks[i] for i in at])
             if len(recent) > self.RECENT:
                 recent.clear()
-            recent.update(zip(missing, self._decode(missing), strict=True))
-            out = list(map(recent.get, pks))
+            for i, name in zip(at, decoded, strict=True):
+                out[i] = recent[pks[i]] = name
         return [x or None for x in out]  # ("" stands for None in `recent`)
 
     def _decode(self, pks) -> list:
@@ -694,9 +695,47 @@ def _pinyin_keys(name: str) -> tuple[str, str]:
 
 def _search_keys(obj) -> None:
     """`obj.refresh_search_keys()`, with the pinyin of a name remembered for the job's process (contact names
-    repeat: 张伟, 王芳, ...). The parity tests compare the columns with the services' ones."""
+    repeat: 张伟, 王芳, ...) or computed ahead by the reading process (`key_preparer`). The parity tests
+    compare the columns with the services' ones."""
+    ahead = _AHEAD.get(obj.name)
+    if ahead is not None:
+        obj.search_name, (obj.search_pinyin, obj.search_initials) = ahead
+        return
     obj.search_name = normalize(obj.name)[:255]
     obj.search_pinyin, obj.search_initials = _pinyin_keys(obj.name)
+
+
+_AHEAD: dict = {}  # name -> (search_name, (pinyin, initials)) computed by the reading process
+AHEAD_KEEP = 20_000
+
+
+def key_preparer(importer, mapping: dict):
+    """For `readers.iter_rows_ahead`: the search keys of the name columns of a batch of rows, computed in the
+    reading process (what `_search_keys` computes, for the cell's text as the importer reads it), or None."""
+    from .values import clean_text
+
+    if importer.key != "customers":
+        return None
+    columns = sorted(i for i, key in mapping.items() if key in ("name", "contact_name"))
+    if not columns:
+        return None
+
+    def prepare(rows):
+        out = {}
+        for _num, values in rows:
+            for i in columns:
+                text = clean_text(values[i]) if i < len(values) else ""
+                if text and text not in out:
+                    out[text] = (normalize(text)[:255], pinyin_keys(text))
+        return out
+
+    return prepare
+
+
+def remember_ahead(prepared: dict) -> None:
+    if len(_AHEAD) + len(prepared) > AHEAD_KEEP:
+        _AHEAD.clear()
+    _AHEAD.update(prepared)
 
 
 # -- one chunk ----------------------------------------------------------------------------------------

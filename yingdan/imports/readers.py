@@ -416,3 +416,101 @@ def write_rows(fmt: str, headers: list, rows) -> tuple[bytes, str]:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue(), "xlsx"
+
+
+# -- reading ahead in a second process ----------------------------------------------------------------
+AHEAD_MIN_ROWS = 5_000  # smaller files are read in the calling process
+AHEAD_BATCH = 500
+
+
+def iter_rows_ahead(path: str, fmt: str, sheet: str = "", *, prepare=None, rows_hint: int | None = None):
+    """`iter_rows`, with the file read by a forked child process while the caller works on the rows already
+    read: a large import is bound by the CPU, and the reading (and `prepare`, pure work on each batch of rows
+    such as the search keys of names) then runs on the second core. Yields (row_number, values, prepared):
+    `prepared` is what `prepare(rows)` returned for the batch the row came in (None without `prepare`).
+
+    The child never touches the database (it shares the parent's connections: it leaves with os._exit, which
+    closes nothing) and stops at the caller's pace (a pipe holds a few batches). A read error in the child is
+    raised here as it would be raised by `iter_rows`. Where fork is not available, or for a small file, the
+    rows are read here."""
+    import multiprocessing
+    import os
+
+    if rows_hint is not None and rows_hint < AHEAD_MIN_ROWS or "fork" not in multiprocessing.get_all_start_methods():
+        yield from _iter_prepared(iter_rows(path, fmt, sheet), prepare)
+        return
+    mp = multiprocessing.get_context("fork")
+    receiver, sender = mp.Pipe(duplex=False)
+    child = mp.Process(target=_read_ahead, args=(sender, path, fmt, sheet, prepare), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        while True:
+            try:
+                kind, payload, prepared = receiver.recv()
+            except EOFError:
+                raise ReadError(_("The file could not be read to the end.")) from None
+            if kind == "rows":
+                for num, values in payload:
+                    yield num, values, prepared
+            elif kind == "end":
+                return
+            elif kind == "read-error":
+                raise ReadError(payload)
+            else:
+                raise RuntimeError(f"reading {os.path.basename(path)} failed: {payload}")
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
+
+
+def _iter_prepared(rows, prepare, batch: int = AHEAD_BATCH):
+    if prepare is None:
+        for num, values in rows:
+            yield num, values, None
+        return
+    part = []
+    for item in rows:
+        part.append(item)
+        if len(part) >= batch:
+            prepared = prepare(part)
+            for num, values in part:
+                yield num, values, prepared
+            part = []
+    if part:
+        prepared = prepare(part)
+        for num, values in part:
+            yield num, values, prepared
+
+
+def _read_ahead(sender, path, fmt, sheet, prepare) -> None:  # pragma: no cover - runs in the child process
+    import os
+
+    code = 0
+    try:
+        batch = []
+        for item in iter_rows(path, fmt, sheet):
+            batch.append(item)
+            if len(batch) >= AHEAD_BATCH:
+                sender.send(("rows", batch, prepare(batch) if prepare else None))
+                batch = []
+        if batch:
+            sender.send(("rows", batch, prepare(batch) if prepare else None))
+        sender.send(("end", None, None))
+    except ReadError as exc:
+        sender.send(("read-error", str(exc), None))
+    except BrokenPipeError:  # the caller stopped reading
+        code = 1
+    except BaseException as exc:  # noqa: BLE001 - reported to the caller, which raises it
+        try:
+            sender.send(("error", repr(exc)[:1000], None))
+        except Exception:
+            code = 1
+    finally:
+        try:
+            sender.close()
+        except Exception:
+            pass
+    os._exit(code)

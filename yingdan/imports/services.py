@@ -205,7 +205,14 @@ def run_job(job_id: int) -> ImportJob:
             ctx = _context(job)
             mapping = {int(k): v for k, v in job.options.get("mapping", {}).items() if v}
             chunk = []
-            for num, values in readers.iter_rows(job.file.path, job.file_format, job.sheet):
+            ahead, last = None, None
+            if bulk.plan(importer, ctx) is not None:  # (the bulk path: the keys of names are computed ahead)
+                ahead = bulk.key_preparer(importer, mapping)
+            rows = readers.iter_rows_ahead(job.file.path, job.file_format, job.sheet, prepare=ahead, rows_hint=job.total_rows)
+            for num, values, prepared in rows:
+                if prepared is not last and prepared:
+                    bulk.remember_ahead(prepared)
+                    last = prepared
                 if num <= job.header_row or num < job.next_row:
                     continue
                 chunk.append((num, values))

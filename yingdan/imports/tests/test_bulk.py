@@ -15,8 +15,9 @@ from yingdan.core.tests.factories import (
     make_user,
     valid_credit_code,
 )
+from yingdan.core.text import normalize, pinyin_keys
 from yingdan.customers.models import Contact, Customer
-from yingdan.imports import bulk, services
+from yingdan.imports import bulk, importers, readers, services
 from yingdan.imports.models import JobStatus
 from yingdan.search.models import SearchGram
 
@@ -140,15 +141,46 @@ def assert_same(per_row, in_bulk):
         assert per_row[key] == in_bulk[key], key
 
 
-@pytest.mark.parametrize("names_scan", [False, True])
+@pytest.mark.parametrize("large", [False, True])
 @pytest.mark.parametrize("mode", ["skip", "update", "create"])
-def test_bulk_matches_per_row(monkeypatch, env, mode, names_scan):
-    if names_scan:  # every customer's key read in one pass (what a large import does), not per gram row
+def test_bulk_matches_per_row(monkeypatch, env, mode, large):
+    if large:  # what a large import does: every customer's key read in one pass (not per gram row), and the
+        # file read by a second process that computes the names' search keys ahead
         monkeypatch.setattr(bulk, "NAMES_SCAN", 0)
+        monkeypatch.setattr(readers, "AHEAD_MIN_ROWS", 0)
+        bulk._AHEAD.clear()
     per_row, in_bulk = import_both(monkeypatch, env, xlsx_bytes(rows()), mode=mode)
     assert per_row["counts"][0] == JobStatus.DONE
     assert per_row["counts"][1] > 80 and per_row["counts"][4] >= 6, per_row["counts"]
     assert_same(per_row, in_bulk)
+
+
+def test_read_ahead_gives_the_rows_and_keys_of_reading_here(tmp_path):
+    data = xlsx_bytes(rows())
+    path = tmp_path / "a.xlsx"
+    path.write_bytes(data)
+    importer = importers.importers["customers"]
+    prepare = bulk.key_preparer(importer, {0: "name", 5: "contact_name"})
+    here = list(readers._iter_prepared(readers.iter_rows(str(path), "xlsx"), prepare))
+    ahead = list(readers.iter_rows_ahead(str(path), "xlsx", prepare=prepare, rows_hint=10**6))
+    assert ahead == here and len(ahead) == len(rows())
+    keys = {k: v for _n, _v, p in ahead for k, v in p.items()}
+    name = rows()[1][0]
+    assert keys[name] == (normalize(name), pinyin_keys(name))
+    for stop in (1, 600):  # the caller stops early: the reading process is stopped, nothing hangs
+        it = readers.iter_rows_ahead(str(path), "xlsx", prepare=prepare, rows_hint=10**6)
+        assert len([x for _i, x in zip(range(stop), it, strict=False)]) == min(stop, len(rows()))
+        it.close()
+
+
+def test_read_ahead_reports_a_bad_file_as_reading_here_does(tmp_path):
+    path = tmp_path / "bad.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a zip" * 10)
+    with pytest.raises(readers.ReadError) as here:
+        list(readers.iter_rows(str(path), "xlsx"))
+    with pytest.raises(readers.ReadError) as ahead:
+        list(readers.iter_rows_ahead(str(path), "xlsx", rows_hint=10**6))
+    assert str(ahead.value) == str(here.value)
 
 
 def test_bulk_matches_per_row_for_a_scoped_rep_and_owner_column(monkeypatch, env):

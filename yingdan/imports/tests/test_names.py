@@ -102,3 +102,24 @@ def test_many_takes_an_id_array_and_tells_none_from_absent():
     assert names.many(array("q", [6, 3, 5])) == ["乙", None, None]
     with pytest.raises(KeyError):
         names.many([6, 4])
+
+
+def test_many_keeps_recent_keys_without_going_stale(monkeypatch):
+    """Decoded keys are kept (`recent`, cleared when full): what many() gives stays what a dict gives through
+    renames, pops and clears."""
+    import random
+
+    monkeypatch.setattr(Names, "RECENT", 7)
+    rng = random.Random(11)
+    names, ref = Names(), {}
+    for step in range(3000):
+        pk = rng.choice([rng.randrange(1, 40), (1 << 62) + rng.randrange(5)])
+        op = rng.random()
+        if op < 0.3:
+            name = rng.choice([None, "", f"名{step}", "同名"])
+            names[pk] = ref[pk] = name
+        elif op < 0.4 and pk in ref:
+            assert names.pop(pk) == ref.pop(pk)
+        elif ref:
+            pks = rng.sample(sorted(ref), min(len(ref), rng.randint(1, 12)))
+            assert names.many(pks) == [ref[p] or None for p in pks], step
