@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -43,6 +44,7 @@ LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
 SERVICE_RE = re.compile(r"^(400|800)\d{7}$")
 
 
+@functools.lru_cache(maxsize=4096)  # (pure; a save validates, normalises and duplicate-checks one number)
 def normalize_phone(value: str) -> str:
     """Canonical form: mobile as 11 digits; landline as 0AREA-NUMBER[-EXT]; 400/800 numbers as digits.
 
