@@ -24,7 +24,7 @@ from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.deletion import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -184,13 +184,32 @@ def _context(job: ImportJob) -> RunContext:
                       department=department, value_maps=o.get("value_maps") or {}, dry_run=job.dry_run)
 
 
+@contextlib.contextmanager
+def _checkpoint_pace(pages: int = 25_600):
+    """SQLite (WAL): while a job runs, its connection copies the write-ahead log back into the database every
+    `pages` pages (100 MB) instead of every 1,000: a chunk commits ~8,000 pages, so each commit was followed
+    by a checkpoint, and index pages that every chunk touches were written back chunk after chunk."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        before = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={int(before)}")
+
+
 def run_job(job_id: int) -> ImportJob:
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     if job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
         return job
     importer = get_importer(job.object_type)
     gc_threshold = gc.get_threshold()
-    with change_context(job.created_by, source=ChangeSource.IMPORT, request_id=f"import-{job.pk}"):
+    with change_context(job.created_by, source=ChangeSource.IMPORT, request_id=f"import-{job.pk}"), _checkpoint_pace():
         try:
             if not get_permissions(job.created_by).has(importer.module, Action.IMPORT):
                 raise PermissionDenied(_("You do not have permission to do this."))

@@ -424,3 +424,22 @@ def test_insert_rows_given_as_values_match_the_orm(env):
     assert rows[0] == tuple(values[f] for f in fields)
     assert rows[1][-1] == {} and rows[1][:-1] == rows[0][:-1]
     assert ObjectChange.objects.filter(pk__gt=via_orm.pk, time__isnull=False).count() == 2
+
+
+def test_sqlite_checkpoints_less_often_while_a_job_runs(monkeypatch, env):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("a SQLite setting")
+
+    def pace():
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            return cursor.fetchone()[0]
+
+    before, seen = pace(), []
+    real = services._run_chunk
+    monkeypatch.setattr(services, "_run_chunk", lambda *a: seen.append(pace()) or real(*a))
+    job = services.create_job(env.admin, "customers", upload(xlsx_bytes(rows())), dry_run=False)
+    assert job.created > 0 and seen and set(seen) == {25_600}
+    assert pace() == before
