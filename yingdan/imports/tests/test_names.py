@@ -123,3 +123,22 @@ def test_many_keeps_recent_keys_without_going_stale(monkeypatch):
         elif ref:
             pks = rng.sample(sorted(ref), min(len(ref), rng.randint(1, 12)))
             assert names.many(pks) == [ref[p] or None for p in pks], step
+
+
+@pytest.mark.django_db
+def test_new_builds_what_the_model_constructor_builds():
+    from yingdan.core.models import Lookup
+    from yingdan.core.tests.factories import make_user
+    from yingdan.customers.models import Contact, Customer
+    from yingdan.imports.bulk import _new
+
+    user = make_user("proto_owner")
+    level = Lookup.objects.filter(kind="customer_level").first()
+    for model, values in ((Customer, {"name": "原型有限公司", "phone": "021-12345678", "level": level, "owner": user}),
+                          (Contact, {"name": "原型", "mobile": "13800138000", "email": ""})):
+        a, b = model(**values), _new(model, values)
+        da, db = dict(a.__dict__), dict(b.__dict__)
+        sa, sb = da.pop("_state"), db.pop("_state")
+        assert da == db and sa.fields_cache == sb.fields_cache and sa.adding and sb.adding
+        assert a.custom_fields is not b.custom_fields  # a computed default is not shared
+        assert _new(model, values).custom_fields is not b.custom_fields
