@@ -150,7 +150,7 @@ class Names:
 
     __slots__ = ("starts", "ends", "blob", "extra", "recent")
     MAX_INDEX = 1 << 26  # ids up to this go in the arrays (8 bytes an id up to the highest one)
-    RECENT = 100_000  # decoded keys kept
+    RECENT = 30_000  # decoded keys kept
     # starts/ends: -1 absent (or in `extra`); 0, 0 None; else blob[start:end] (the blob begins with a pad,
     # so a key, even "", never starts at 0)
 
