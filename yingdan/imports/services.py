@@ -306,6 +306,12 @@ def _run_chunk(job, importer, ctx, mapping, chunk):
     sample = []
     dup_before = ctx.duplicates
     with transaction.atomic():
+        if connection.vendor == "postgresql" and not connection.savepoint_ids:  # (the outermost transaction)
+            # The chunk and the job's progress (next_row) commit together, so a chunk lost to a crash right
+            # after its commit is simply imported again when the job resumes: its commit need not wait for the
+            # disk (~40 ms a chunk). The database stays consistent either way.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         for num, values, result, written, error in _chunk_results(importer, ctx, mapping, chunk):
             counts[result] += 1
             if result == RowResult.FAILED or (written and not job.dry_run):

@@ -443,3 +443,28 @@ def test_sqlite_checkpoints_less_often_while_a_job_runs(monkeypatch, env):
     job = services.create_job(env.admin, "customers", upload(xlsx_bytes(rows())), dry_run=False)
     assert job.created > 0 and seen and set(seen) == {25_600}
     assert pace() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_chunk_commits_do_not_wait_for_the_disk(monkeypatch, env):
+    """Only the chunk's own transaction (progress saved with it) commits asynchronously."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+
+    def setting():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    seen = []
+    real = services._chunk_results
+    monkeypatch.setattr(services, "_chunk_results", lambda *a: seen.append(setting()) or real(*a))
+    job = services.create_job(env.admin, "customers", upload(xlsx_bytes(rows())), dry_run=False)
+    assert job.created > 0 and seen and set(seen) == {"off"}
+    assert setting() == "on"
+    with transaction.atomic():  # inside someone else's transaction: left alone
+        seen.clear()
+        services.create_job(env.admin, "customers", upload(xlsx_bytes(rows())), dry_run=True)
+        assert seen and set(seen) == {"on"}
