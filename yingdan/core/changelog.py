@@ -16,8 +16,12 @@ from django.db import models
 from . import context, events
 from .choices import ChangeAction
 
+_SCALAR = (str, int, bool, float, type(None))
+
 
 def _plain(value):
+    if type(value) in _SCALAR:  # (most values: no conversion)
+        return value
     if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
@@ -30,8 +34,14 @@ def _plain(value):
 
 
 def tracked_fields(model) -> list[models.Field]:
-    exclude = set(getattr(model, "changelog_exclude", ())) | {"created_at", "updated_at"}
-    return [f for f in model._meta.concrete_fields if f.name not in exclude and not f.primary_key]
+    fields = _TRACKED.get(model)
+    if fields is None:
+        exclude = set(getattr(model, "changelog_exclude", ())) | {"created_at", "updated_at"}
+        fields = _TRACKED[model] = [f for f in model._meta.concrete_fields if f.name not in exclude and not f.primary_key]
+    return list(fields)
+
+
+_TRACKED: dict = {}  # model -> its tracked fields (models' fields do not change while the process runs)
 
 
 def snapshot(instance) -> dict:
