@@ -52,6 +52,12 @@ def header_key(text) -> str:
     return normalize(V.narrow(V.clean_text(text))).replace(" ", "").replace("*", "").replace("_", "").lower()
 
 
+_MEMO_TYPES = frozenset({"text", "lookup", "bool"})
+_MEMO_RAW = frozenset({str, int, float, bool, type(None)})
+MEMO_SIZE = 50_000
+_UNSEEN = object()
+
+
 class RowError(Exception):
     pass
 
@@ -238,13 +244,30 @@ class Importer:
         fields = ctx.cache.get("fields")
         if fields is None:
             fields = ctx.cache["fields"] = self.fields()
+        memo = ctx.cache.get("converted")
+        if memo is None:
+            memo = ctx.cache["converted"] = {}
         for f in fields:
             if f.key not in row:
                 continue
+            raw = row[f.key]
+            # text, list and yes/no cells repeat row after row (级别 A, 上海, 经理, ...): their conversion depends
+            # on the cell alone for the whole job (lists and value maps are read once), so it is remembered
+            key = (f.key, type(raw), raw) if f.type in _MEMO_TYPES and type(raw) in _MEMO_RAW else None
+            if key is not None:
+                value = memo.get(key, _UNSEEN)
+                if value is not _UNSEEN:
+                    out[f.key] = value
+                    continue
             try:
-                out[f.key] = self.convert(ctx, f, row[f.key])
+                out[f.key] = value = self.convert(ctx, f, raw)
             except ValidationError as exc:
                 errors[f.key] = exc.messages
+                continue
+            if key is not None:
+                if len(memo) >= MEMO_SIZE:
+                    memo.clear()
+                memo[key] = value
         for f in fields:
             if f.required and out.get(f.key) in (None, ""):
                 errors.setdefault(f.key, [_("This field is required.")])

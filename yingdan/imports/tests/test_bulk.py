@@ -4,6 +4,7 @@ decisions (block, warn + skip/update/create), records, change log, search grams,
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from yingdan.core import registry
@@ -468,3 +469,19 @@ def test_postgresql_chunk_commits_do_not_wait_for_the_disk(monkeypatch, env):
         seen.clear()
         services.create_job(env.admin, "customers", upload(xlsx_bytes(rows())), dry_run=True)
         assert seen and set(seen) == {"on"}
+
+
+def test_parse_remembers_repeated_cells_but_not_errors(env):
+    importer = importers.importers["customers"]
+    ctx = importers.RunContext(actor=env.admin)
+    row = {"name": "记忆有限公司", "level": "A", "phone": "021-12345678"}
+    first = importer.parse(ctx, dict(row))
+    memo = ctx.cache["converted"]
+    assert ("level", str, "A") in memo and ("name", str, "记忆有限公司") in memo
+    assert not any(k[0] == "phone" for k in memo)  # phone numbers are unique: not kept
+    assert importer.parse(ctx, dict(row)) == first
+    bad = {"name": "坏级别有限公司", "level": "不存在的级别"}
+    for _ in range(2):  # an error is raised again, not remembered
+        with pytest.raises(ValidationError):
+            importer.parse(ctx, dict(bad))
+    assert ("level", str, "不存在的级别") not in memo
