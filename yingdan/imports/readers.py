@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import zipfile
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+log = logging.getLogger(__name__)
 MAX_COLUMNS = 200
 MAX_UNCOMPRESSED = 1024 * 1024 * 1024  # 1 GB of XML for one workbook
 MAX_RATIO = 200
@@ -421,6 +423,7 @@ def write_rows(fmt: str, headers: list, rows) -> tuple[bytes, str]:
 # -- reading ahead in a second process ----------------------------------------------------------------
 AHEAD_MIN_ROWS = 5_000  # smaller files are read in the calling process
 AHEAD_BATCH = 500
+AHEAD_TIMEOUT = 120  # seconds without a batch from the reading process before the rest is read here
 
 
 def iter_rows_ahead(path: str, fmt: str, sheet: str = "", *, prepare=None, rows_hint: int | None = None):
@@ -431,8 +434,8 @@ def iter_rows_ahead(path: str, fmt: str, sheet: str = "", *, prepare=None, rows_
 
     The child never touches the database (it shares the parent's connections: it leaves with os._exit, which
     closes nothing) and stops at the caller's pace (a pipe holds a few batches). A read error in the child is
-    raised here as it would be raised by `iter_rows`. Where fork is not available, or for a small file, the
-    rows are read here."""
+    raised here as it would be raised by `iter_rows`; should the child die or stall, the rows after the last
+    one it sent are read here. Where fork is not available, or for a small file, the rows are read here."""
     import multiprocessing
     import os
 
@@ -444,14 +447,20 @@ def iter_rows_ahead(path: str, fmt: str, sheet: str = "", *, prepare=None, rows_
     child = mp.Process(target=_read_ahead, args=(sender, path, fmt, sheet, prepare), daemon=True)
     child.start()
     sender.close()
+    last = None  # the last row number handed out
     try:
         while True:
+            if not receiver.poll(AHEAD_TIMEOUT):
+                log.warning("reading %s ahead: no rows for %s s; reading the rest here", os.path.basename(path), AHEAD_TIMEOUT)
+                break
             try:
                 kind, payload, prepared = receiver.recv()
-            except EOFError:
-                raise ReadError(_("The file could not be read to the end.")) from None
+            except EOFError:  # the reading process died (killed, out of memory): read the rest here
+                log.warning("reading %s ahead: the reading process ended early; reading the rest here", os.path.basename(path))
+                break
             if kind == "rows":
                 for num, values in payload:
+                    last = num
                     yield num, values, prepared
             elif kind == "end":
                 return
@@ -464,6 +473,9 @@ def iter_rows_ahead(path: str, fmt: str, sheet: str = "", *, prepare=None, rows_
         if child.is_alive():
             child.kill()
         child.join()
+    for num, values, prepared in _iter_prepared(iter_rows(path, fmt, sheet), prepare):
+        if last is None or num > last:
+            yield num, values, prepared
 
 
 def _iter_prepared(rows, prepare, batch: int = AHEAD_BATCH):

@@ -174,6 +174,33 @@ def test_read_ahead_gives_the_rows_and_keys_of_reading_here(tmp_path):
         it.close()
 
 
+@pytest.mark.parametrize("failure", ["dies", "stalls"])
+def test_read_ahead_reads_the_rest_here_when_the_reading_process_fails(monkeypatch, tmp_path, failure):
+    import os
+    import time
+
+    path = tmp_path / "a.xlsx"
+    path.write_bytes(xlsx_bytes([HEAD] + [[name(i, "贸易有限公司"), "A"] for i in range(1200)]))
+    monkeypatch.setattr(readers, "AHEAD_TIMEOUT", 1)
+
+    def first_batch_only(sender, path, fmt, sheet, prepare):
+        rows = []
+        for item in readers.iter_rows(path, fmt, sheet):
+            rows.append(item)
+            if len(rows) == readers.AHEAD_BATCH:
+                break
+        sender.send(("rows", rows, None))
+        if failure == "stalls":
+            time.sleep(30)
+        os._exit(1)
+
+    monkeypatch.setattr(readers, "_read_ahead", first_batch_only)
+    started = time.monotonic()
+    got = [(num, values) for num, values, _p in readers.iter_rows_ahead(str(path), "xlsx", rows_hint=10**6)]
+    assert got == list(readers.iter_rows(str(path), "xlsx")) and len(got) == 1201
+    assert time.monotonic() - started < 20
+
+
 def test_read_ahead_reports_a_bad_file_as_reading_here_does(tmp_path):
     path = tmp_path / "bad.xlsx"
     path.write_bytes(b"PK\x03\x04 not really a zip" * 10)
