@@ -454,16 +454,20 @@ def test_insert_rows_given_as_values_match_the_orm(env):
     assert ObjectChange.objects.filter(pk__gt=via_orm.pk, time__isnull=False).count() == 2
 
 
-def test_sqlite_checkpoints_less_often_while_a_job_runs(monkeypatch, env):
+def db_setting(vendor: str, sql: str):
+    """The value `sql` reads, on `vendor` only (the test is skipped on the other database)."""
     from django.db import connection
 
-    if connection.vendor != "sqlite":
-        pytest.skip("a SQLite setting")
+    if connection.vendor != vendor:
+        pytest.skip(f"a {vendor} setting")
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchone()[0]
 
+
+def test_sqlite_checkpoints_less_often_while_a_job_runs(monkeypatch, env):
     def pace():
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA wal_autocheckpoint")
-            return cursor.fetchone()[0]
+        return db_setting("sqlite", "PRAGMA wal_autocheckpoint")
 
     before, seen = pace(), []
     real = services._run_chunk
@@ -476,16 +480,11 @@ def test_sqlite_checkpoints_less_often_while_a_job_runs(monkeypatch, env):
 @pytest.mark.django_db(transaction=True)
 def test_postgresql_chunk_commits_do_not_wait_for_the_disk(monkeypatch, env):
     """Only the chunk's own transaction (progress saved with it) commits asynchronously."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("a PostgreSQL setting")
 
     def setting():
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW synchronous_commit")
-            return cursor.fetchone()[0]
+        return db_setting("postgresql", "SHOW synchronous_commit")
 
+    setting()
     seen = []
     real = services._chunk_results
     monkeypatch.setattr(services, "_chunk_results", lambda *a: seen.append(setting()) or real(*a))
