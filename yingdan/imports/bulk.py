@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import functools
 import logging
 from array import array
 from collections import defaultdict
@@ -43,7 +42,11 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
+from django.db.models import signals
+from django.db.models.base import ModelState
 from django.db.models.expressions import DatabaseDefault
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
 from rapidfuzz import fuzz, process
 
 from yingdan.core import changelog, events, registry
@@ -393,22 +396,13 @@ class Grams:
                 while rows := cursor.fetchmany(FETCH):
                     names.keep_all(rows)
                 self.all_names = True
-            if self.all_names:
-                for grams in _chunks(sorted(small), GRAM_READ if connection.vendor == "postgresql" else IN_BATCH):
-                    if connection.vendor == "postgresql":
+            postgresql = connection.vendor == "postgresql"
+            if self.all_names or postgresql:  # (PostgreSQL: two arrays, a join here hashes the whole customer table)
+                for grams in _chunks(sorted(small), GRAM_READ if postgresql else IN_BATCH):
+                    if postgresql:
                         cursor.execute(f"SELECT gram, object_id FROM {table} WHERE kind = 1 AND gram = ANY(%s::text[])", [grams])
                     else:
                         cursor.execute(f"SELECT gram, object_id FROM {table} WHERE kind = 1 AND gram IN ({', '.join(['%s'] * len(grams))})", grams)
-                    while rows := cursor.fetchmany(FETCH):
-                        self.size += len(rows)
-                        for g, pk in rows:
-                            ids[g].append(pk)
-                            if pk not in names:
-                                names[pk] = None  # (ids above `high` were added as they were caught up or written)
-                    _sort_lists(ids, grams)
-            elif connection.vendor == "postgresql":  # two arrays: a join here hashes the whole customer table
-                for grams in _chunks(sorted(small), GRAM_READ):
-                    cursor.execute(f"SELECT gram, object_id FROM {table} WHERE kind = 1 AND gram = ANY(%s::text[])", [grams])
                     new = set()
                     while rows := cursor.fetchmany(FETCH):
                         self.size += len(rows)
@@ -416,12 +410,16 @@ class Grams:
                             ids[g].append(pk)
                             if pk not in names:
                                 new.add(pk)
-                    for part in _chunks(sorted(new), 50_000):
-                        cursor.execute(f"SELECT id, dedupe_name FROM {customers} WHERE id = ANY(%s::bigint[])", [part])
-                        for pk, name in cursor.fetchall():
-                            names[pk] = name
-                        for pk in part:
-                            names.setdefault(pk, None)
+                    if self.all_names:  # (ids above `high` were added as they were caught up or written)
+                        for pk in new:
+                            names[pk] = None
+                    else:
+                        for part in _chunks(sorted(new), 50_000):
+                            cursor.execute(f"SELECT id, dedupe_name FROM {customers} WHERE id = ANY(%s::bigint[])", [part])
+                            for pk, name in cursor.fetchall():
+                                names[pk] = name
+                            for pk in part:
+                                names.setdefault(pk, None)
                     _sort_lists(ids, grams)
             else:
                 for grams in _chunks(sorted(small)):
@@ -692,21 +690,15 @@ def _clean_fields(obj, exclude) -> None:
             setattr(obj, attname, f.clean(raw, obj))
 
 
-@functools.lru_cache(maxsize=20_000)
-def _pinyin_keys(name: str) -> tuple[str, str]:
-    return pinyin_keys(name)
-
-
 def _search_keys(obj) -> None:
-    """`obj.refresh_search_keys()`, with the pinyin of a name remembered for the job's process (contact names
-    repeat: 张伟, 王芳, ...) or computed ahead by the reading process (`key_preparer`). The parity tests
-    compare the columns with the services' ones."""
+    """`obj.refresh_search_keys()`, or the keys the reading process computed ahead (`key_preparer`). The
+    parity tests compare the columns with the services' ones."""
     ahead = _AHEAD.get(obj.name)
     if ahead is not None:
         obj.search_name, (obj.search_pinyin, obj.search_initials) = ahead
         return
     obj.search_name = normalize(obj.name)[:255]
-    obj.search_pinyin, obj.search_initials = _pinyin_keys(obj.name)
+    obj.search_pinyin, obj.search_initials = pinyin_keys(obj.name)
 
 
 _AHEAD: dict = {}  # name -> (search_name, (pinyin, initials)) computed by the reading process
@@ -751,11 +743,6 @@ def _new(model, values: dict):
     copied from the model's first object, the computed ones (callable defaults) asked for, the given values
     set as Model.__init__ sets them (a related object through its descriptor). The parity tests compare the
     bulk path's records with the services' ones."""
-    from django.db.models import signals
-    from django.db.models.base import ModelState
-    from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
-    from django.db.models.query_utils import DeferredAttribute
-
     proto = _PROTOS.get(model)
     if proto is None:
         fields = [f for f in model._meta.fields if f.column is not None and not f.generated]
@@ -962,51 +949,34 @@ def forget(ctx) -> None:
         p["grams"].reset()
 
 
-_PLAIN: dict = {}
-
-
-def _plain_fields(model) -> dict:
-    """{attname: value types passed to the database as they are} for the model's fields whose pre_save and
-    get_db_prep_save give such a value back unchanged (exact field classes: text, integers, booleans, foreign
-    keys to integer ids); any other field, or value, takes the field's own methods."""
-    from django.db import models
-
-    plain = _PLAIN.get(model)
-    if plain is None:
-        text = {models.CharField, models.TextField, models.EmailField, models.URLField, models.SlugField}
-        ints = {models.IntegerField, models.BigIntegerField, models.SmallIntegerField, models.PositiveIntegerField,
-                models.PositiveSmallIntegerField, models.PositiveBigIntegerField, models.AutoField, models.BigAutoField}
-        plain = {}
-        for f in model._meta.concrete_fields:
-            kind = type(f)
-            if kind in text:
-                plain[f.attname] = (str,)
-            elif kind in ints:
-                plain[f.attname] = (int,)
-            elif kind is models.BooleanField:
-                plain[f.attname] = (bool,)
-            elif kind is models.ForeignKey and type(f.target_field) in ints:
-                plain[f.attname] = (int,)
-        _PLAIN[model] = plain
-    return plain
-
-
 _NONE_PASSES = ("DateTimeField", "DateField", "TimeField", "DecimalField", "DurationField", "FloatField", "UUIDField")
 
 
 def _field_plan(model) -> list:
     """Per concrete field: (field, attname, value types passed as they are, None passed as it is, auto
-    timestamp). None is what get_db_prep_save gives for None on the plain fields and on these exact classes
-    (dates, times, numbers, UUIDs); an auto_now/auto_now_add field's pre_save sets the time."""
+    timestamp). Passed as they are: values whose pre_save and get_db_prep_save give them back unchanged (exact
+    field classes: text, integers, booleans, foreign keys to integer ids). None is what get_db_prep_save gives
+    for None on those and on these exact classes (dates, times, numbers, UUIDs); an auto_now/auto_now_add
+    field's pre_save sets the time. Any other field, or value, takes the field's own methods."""
     plan = _FIELD_PLANS.get(model)
     if plan is None:
         from django.db import models
 
-        plain = _plain_fields(model)
+        text = {models.CharField, models.TextField, models.EmailField, models.URLField, models.SlugField}
+        ints = {models.IntegerField, models.BigIntegerField, models.SmallIntegerField, models.PositiveIntegerField,
+                models.PositiveSmallIntegerField, models.PositiveBigIntegerField, models.AutoField, models.BigAutoField}
         plan = []
         for f in model._meta.concrete_fields:
-            kinds = plain.get(f.attname, ())
-            none_ok = bool(kinds) or (type(f).__module__ == models.DateField.__module__ and type(f).__name__ in _NONE_PASSES)
+            kind = type(f)
+            if kind in text:
+                kinds = (str,)
+            elif kind in ints or (kind is models.ForeignKey and type(f.target_field) in ints):
+                kinds = (int,)
+            elif kind is models.BooleanField:
+                kinds = (bool,)
+            else:
+                kinds = ()
+            none_ok = bool(kinds) or (kind.__module__ == models.DateField.__module__ and kind.__name__ in _NONE_PASSES)
             auto = isinstance(f, models.DateField) and bool(f.auto_now or f.auto_now_add)
             plan.append((f, f.attname, kinds, none_ok, auto))
         _FIELD_PLANS[model] = plan

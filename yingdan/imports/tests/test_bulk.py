@@ -408,7 +408,7 @@ def test_insert_passes_plain_values_as_the_fields_prepare_them(env):
     checked = 0
     for obj in (customer, contact, change):
         obj.pk = 123
-        plain = bulk._plain_fields(type(obj))
+        plain = {attname: kinds for _f, attname, kinds, _n, _a in bulk._field_plan(type(obj)) if kinds}
         assert plain
         for f in type(obj)._meta.concrete_fields:
             if f.attname in plain:
