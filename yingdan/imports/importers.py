@@ -180,15 +180,7 @@ class Importer:
         if not text:
             return None
         mapped = self._mapped(ctx, f, text)
-        key = ("lookup", f.lookup_kind)
-        table = ctx.cache.get(key)
-        if table is None:
-            table = {}
-            for lk in Lookup.objects.filter(kind=f.lookup_kind, is_active=True):
-                for name in (lk.name, lk.name_en, lk.code):
-                    if name:
-                        table.setdefault(name.strip().lower(), lk)
-            ctx.cache[key] = table
+        table = self._lookup_table(ctx, f.lookup_kind)
         if mapped:
             hit = next((lk for lk in table.values() if str(lk.pk) == str(mapped)), None)
             if hit:
@@ -198,6 +190,31 @@ class Importer:
             if cand in table:
                 return table[cand]
         raise ValidationError(_("“%(v)s” is not in the list; map it to a list value or add it to the list first.") % {"v": text})
+
+    def _lookup_table(self, ctx, kind) -> dict:
+        """The job's list of one kind (read once): name, English name and code, lower-cased -> value."""
+        key = ("lookup", kind)
+        table = ctx.cache.get(key)
+        if table is None:
+            table = {}
+            for lk in Lookup.objects.filter(kind=kind, is_active=True):
+                for name in (lk.name, lk.name_en, lk.code):
+                    if name:
+                        table.setdefault(name.strip().lower(), lk)
+            ctx.cache[key] = table
+        return table
+
+    def _fields(self, ctx) -> list:
+        fields = ctx.cache.get("fields")
+        if fields is None:
+            fields = ctx.cache["fields"] = self.fields()
+        return fields
+
+    def warm(self, ctx) -> None:
+        """Read now what `parse` reads once per job and keeps in `ctx.cache`: the fields and their lists."""
+        for f in self._fields(ctx):
+            if f.type == "lookup":
+                self._lookup_table(ctx, f.lookup_kind)
 
     def _user(self, ctx, f, text):
         if not text:
@@ -241,9 +258,7 @@ class Importer:
     def parse(self, ctx: RunContext, row: dict) -> dict:
         """{field key: raw} → {field key: value}; every bad cell is reported at once."""
         out, errors = {}, {}
-        fields = ctx.cache.get("fields")
-        if fields is None:
-            fields = ctx.cache["fields"] = self.fields()
+        fields = self._fields(ctx)
         memo = ctx.cache.get("converted")
         if memo is None:
             memo = ctx.cache["converted"] = {}

@@ -230,16 +230,18 @@ def run_job(job_id: int) -> ImportJob:
             # default pace (every 700 allocations) walked the job's heap ~16,000 times per 100k rows
             gc.set_threshold(max(gc_threshold[0], 20_000), *gc_threshold[1:])
             chunk = []
-            ahead, last = None, None
-            if bulk.plan(importer, ctx) is not None:  # (the bulk path: the keys of names are computed ahead)
-                ahead = bulk.key_preparer(importer, mapping)
-            rows = readers.iter_rows_ahead(job.file.path, job.file_format, job.sheet, prepare=ahead, rows_hint=job.total_rows)
+            builder, last = None, None
+            if bulk.plan(importer, ctx) is not None and bulk.BULK_MIN_ROWS <= CHUNK:  # rows built by the reading process
+                builder = ctx.cache["builder"] = bulk.Builder(importer, ctx, mapping, _labels(importer, ctx))
+            built = ctx.cache["built"] = {}  # row number -> the row as built there (taken by bulk.run_chunk)
+            rows = readers.iter_rows_ahead(job.file.path, job.file_format, job.sheet, prepare=builder, rows_hint=job.total_rows)
             with contextlib.closing(rows):  # (stops the reading process if the job stops early)
                 for num, values, prepared in rows:
                     if prepared is not last and prepared:
-                        bulk.remember_ahead(prepared)
+                        built.update(prepared)
                         last = prepared
                     if num <= job.header_row or num < job.next_row:
+                        built.pop(num, None)
                         continue
                     chunk.append((num, values))
                     if len(chunk) >= CHUNK:
@@ -286,14 +288,18 @@ def _process_row(importer, ctx, mapping, values):
         return RowResult.FAILED, [], str(exc)[:500] or exc.__class__.__name__
 
 
+def _labels(importer, ctx) -> dict:
+    labels = ctx.cache.get("labels")
+    if labels is None:
+        labels = ctx.cache["labels"] = importer.labels()
+    return labels
+
+
 def _chunk_results(importer, ctx, mapping, chunk):
     """(row number, cells, result, written records, error) per row: the bulk path when the importer has one
     and this job qualifies (same outcomes, a few statements per chunk), else row by row."""
     if len(chunk) >= bulk.BULK_MIN_ROWS and bulk.plan(importer, ctx) is not None:
-        labels = ctx.cache.get("labels")
-        if labels is None:
-            labels = ctx.cache["labels"] = importer.labels()
-        for row in bulk.run_chunk(importer, ctx, mapping, chunk, _process_row, labels):
+        for row in bulk.run_chunk(importer, ctx, mapping, chunk, _process_row, _labels(importer, ctx)):
             yield row.num, row.values, row.result, row.written, row.error or ""
         return
     for num, values in chunk:

@@ -145,23 +145,71 @@ def assert_same(per_row, in_bulk):
 @pytest.mark.parametrize("large", [False, True])
 @pytest.mark.parametrize("mode", ["skip", "update", "create"])
 def test_bulk_matches_per_row(monkeypatch, env, mode, large):
+    unpacked = []
     if large:  # what a large import does: every customer's key read in one pass (not per gram row), and the
-        # file read by a second process that computes the names' search keys ahead
+        # file read by a second process that builds the rows ahead
         monkeypatch.setattr(bulk, "NAMES_SCAN", 0)
         monkeypatch.setattr(readers, "AHEAD_MIN_ROWS", 0)
-        bulk._AHEAD.clear()
+        unpack = bulk.Builder.unpack
+
+        def counted(self, *args):
+            unpacked.append(args[0])
+            return unpack(self, *args)
+
+        monkeypatch.setattr(bulk.Builder, "unpack", counted)
     per_row, in_bulk = import_both(monkeypatch, env, xlsx_bytes(rows()), mode=mode)
     assert per_row["counts"][0] == JobStatus.DONE
     assert per_row["counts"][1] > 80 and per_row["counts"][4] >= 6, per_row["counts"]
     assert_same(per_row, in_bulk)
+    if large:  # the clean rows were built by the reading process (the bad ones were left to the job)
+        assert len(unpacked) >= 90 and not {71, 72, 74, 75} & set(unpacked), unpacked
+
+
+def test_rows_built_ahead_are_the_rows_built_here(env, tmp_path):
+    """The reading process builds a row into what the job would build (same values, same related objects),
+    and leaves out the rows it cannot build without the database (an owner named in a cell) or that fail."""
+    from yingdan.imports.importers import RunContext
+
+    data = [HEAD + ["负责人"]] + [r + [None] for r in rows()[1:]]
+    data[5][-1] = "小李"  # (a user: read from the database)
+    path = tmp_path / "a.xlsx"
+    path.write_bytes(xlsx_bytes(data))
+    importer = importers.importers["customers"]
+    mapping = {0: "name", 1: "level", 2: "phone", 3: "credit_code", 4: "website", 5: "contact_name",
+               6: "contact_mobile", 7: "contact_title", 8: "contact_email", 9: "owner"}
+    ctx = RunContext(actor=env.admin, mode="skip")
+    assert bulk.plan(importer, ctx) is not None
+    builder = bulk.Builder(importer, ctx, mapping, importer.labels())
+    assert builder(list(readers.iter_rows(str(path), "xlsx"))) is None  # (in the job's own process: nothing)
+    built = {}
+    for _num, _values, prepared in readers.iter_rows_ahead(str(path), "xlsx", prepare=builder, rows_hint=10**6):
+        built.update(prepared or {})
+    for num, values in readers.iter_rows(str(path), "xlsx"):
+        row = bulk.Row(num, values)
+        bulk._prepare_row(importer, ctx, ctx.cache["bulk_plan"], mapping, importer.labels(), row)
+        if num == 1 or row.result is not None or row.slow or num == 6:
+            assert num not in built, num
+            continue
+        ahead = builder.unpack(num, values, built[num])
+        assert ahead.key == row.key and ahead.data.get("owner") is None
+        for mine, theirs in ((ahead.customer, row.customer), (ahead.contact, row.contact)):
+            assert (mine is None) == (theirs is None)
+            if mine is not None:
+                assert {k: v for k, v in mine.__dict__.items() if k != "_state"} == \
+                    {k: v for k, v in theirs.__dict__.items() if k != "_state"}
+                assert mine._state.fields_cache == theirs._state.fields_cache
+                assert mine._state.adding and mine._state.db == theirs._state.db
+    assert len(built) >= 90
+
+
+def prepare(batch):
+    return {values[0]: (normalize(values[0]), pinyin_keys(values[0])) for _num, values in batch if values[0]}
 
 
 def test_read_ahead_gives_the_rows_and_keys_of_reading_here(tmp_path):
     data = xlsx_bytes(rows())
     path = tmp_path / "a.xlsx"
     path.write_bytes(data)
-    importer = importers.importers["customers"]
-    prepare = bulk.key_preparer(importer, {0: "name", 5: "contact_name"})
     here = list(readers._iter_prepared(readers.iter_rows(str(path), "xlsx"), prepare))
     ahead = list(readers.iter_rows_ahead(str(path), "xlsx", prepare=prepare, rows_hint=10**6))
     assert ahead == here and len(ahead) == len(rows())
