@@ -558,21 +558,27 @@ def _fuzzy_verdict(known: Known, key: str, threshold: int) -> str:
     return verdict
 
 
-def _customer_verdict(plan, known: Known, customer) -> str:
+def _dup_values(plan, customer) -> dict:
+    """{target type: the customer's normalised duplicate keys} for the targets of the job's rules — what
+    `find_matches` compares (`record_data` copies every field twice; the rules read these attributes)."""
+    from yingdan.duplicates import services as dup
+
+    data = {src: getattr(customer, src) for src in plan["customer_sources"]}
+    return {t: dup.normalized_values("customer", data, t) for t in {r.target_type for r in plan["customer_rules"]}}
+
+
+def _customer_verdict(plan, known: Known, customer, values_by_target: dict | None = None) -> str:
     """HIT when `find_matches` certainly returns a stored customer for this row (only meaningful when every
     rule compares with customers), NONE when it certainly returns nothing, FLUSH when the waiting batch must be
-    written to know, else MAYBE."""
+    written to know, else MAYBE. `values_by_target`: `_dup_values(plan, customer)`, when known."""
     from yingdan.duplicates import services as dup
     from yingdan.duplicates.fields import DEFAULT_THRESHOLD, FIELD_MAP, FUZZY_KEYS
 
-    # what `record_data` would give for the attributes the rules read (it copies every field twice)
-    data = {src: getattr(customer, src) for src in plan["customer_sources"]}
-    values_by_target = {}
+    if values_by_target is None:
+        values_by_target = _dup_values(plan, customer)
     verdict = NONE
     for rule in plan["customer_rules"]:
-        values = values_by_target.get(rule.target_type)
-        if values is None:
-            values = values_by_target[rule.target_type] = dup.normalized_values("customer", data, rule.target_type)
+        values = values_by_target[rule.target_type]
         conditions = rule.conditions or []
         mapping = FIELD_MAP.get(("customer", rule.target_type))
         if not mapping or not conditions or any(c.get("field") not in values for c in conditions):
@@ -762,18 +768,17 @@ class Builder:
             trips = self.blocked.trips
             try:
                 _prepare_row(self.importer, self.ctx, p, self.mapping, self.labels, row)
-            except _OffLimits:
+                packed = self._pack(row) if row.result is None and not row.slow else None
+            except Exception:  # (the job's process meets it again and handles it as it always did)
                 continue
-            if self.blocked.trips == trips and row.result is None and not row.slow:
-                packed = self._pack(row)
-                if packed is not None:
-                    out[num] = packed
+            if self.blocked.trips == trips and packed is not None:
+                out[num] = packed
         return out
 
     def _pack(self, row: Row):
         if row.data.get("owner") is not None:
             return None  # (a user read from the database: not built here anyway)
-        parts = [row.key[1]]
+        parts = [row.key[1], _dup_values(self.ctx.cache["bulk_plan"], row.customer)]
         for obj, attrs in ((row.customer, self.customer_attrs), (row.contact, self.contact_attrs)):
             if obj is None:
                 parts += [None, None]
@@ -795,9 +800,10 @@ class Builder:
         """The row as `_prepare_row` leaves it (in the job's process)."""
         from yingdan.customers.models import Contact, Customer
 
-        key, customer, customer_cached, contact, contact_cached = packed
+        key, dup, customer, customer_cached, contact, contact_cached = packed
         row = Row(num, values)
         row.key = ("customer", key)
+        row.dup = dup
         row.data = {}  # (what the job's process reads of it: the owner the row names — none)
         row.customer = self._object(Customer, self.customer_attrs, customer, customer_cached)
         if contact is not None:
@@ -855,7 +861,7 @@ def _new(model, values: dict):
 # -- one chunk ----------------------------------------------------------------------------------------
 class Row:
     __slots__ = ("num", "values", "data", "result", "written", "error", "slow", "customer", "contact", "key", "token",
-                 "slots")
+                 "slots", "dup")
 
     def __init__(self, num, values):
         self.num, self.values = num, values
@@ -867,6 +873,7 @@ class Row:
         self.key = ""
         self.token = None
         self.slots = None
+        self.dup = None  # {target type: the duplicate keys of the customer} (`_dup_values`), when computed ahead
 
 
 def _build(importer, ctx, plan, row: Row) -> None:
@@ -962,11 +969,11 @@ def run_chunk(importer, ctx, mapping, chunk, process_row, labels) -> list[Row]:
             continue
         go_slow = (row.slow or dirty or row.key in ctx.seen or row.key in pending_keys
                    or bool(row.customer.credit_code and known.has("customer", "credit_code", row.customer.credit_code)))
-        verdict = MAYBE if go_slow else _customer_verdict(p, known, row.customer)
+        verdict = MAYBE if go_slow else _customer_verdict(p, known, row.customer, row.dup)
         if verdict == FLUSH:  # write the rows before it, as row by row, and look again
             dirty = _flush(ctx, p, known, batch, process_row, importer, mapping) or dirty
             batch, pending_keys = [], set()
-            verdict = MAYBE if dirty else _customer_verdict(p, known, row.customer)
+            verdict = MAYBE if dirty else _customer_verdict(p, known, row.customer, row.dup)
         if verdict == HIT and ctx.mode == "skip" and p["customers_only"]:
             # Row by row: the owner is set, the service validates, the duplicate check finds the stored customer
             # and the row is skipped. Nothing is written, so the rows around it need not be flushed first.
@@ -1053,7 +1060,7 @@ _NONE_PASSES = ("DateTimeField", "DateField", "TimeField", "DecimalField", "Dura
 
 def _field_plan(model) -> list:
     """Per concrete field: (field, attname, value types passed as they are, None passed as it is, auto
-    timestamp). Passed as they are: values whose pre_save and get_db_prep_save give them back unchanged (exact
+    timestamp, a JSONField: a dict or list value goes straight to the backend's adapt_json_value). Passed as they are: values whose pre_save and get_db_prep_save give them back unchanged (exact
     field classes: text, integers, booleans, foreign keys to integer ids). None is what get_db_prep_save gives
     for None on those and on these exact classes (dates, times, numbers, UUIDs); an auto_now/auto_now_add
     field's pre_save sets the time. Any other field, or value, takes the field's own methods."""
@@ -1077,7 +1084,7 @@ def _field_plan(model) -> list:
                 kinds = ()
             none_ok = bool(kinds) or (kind.__module__ == models.DateField.__module__ and kind.__name__ in _NONE_PASSES)
             auto = isinstance(f, models.DateField) and bool(f.auto_now or f.auto_now_add)
-            plan.append((f, f.attname, kinds, none_ok, auto))
+            plan.append((f, f.attname, kinds, none_ok, auto, kind is models.JSONField))
         _FIELD_PLANS[model] = plan
     return plan
 
@@ -1143,18 +1150,22 @@ def _insert(model, objs: list) -> None:
         if ids is None:
             model.objects.bulk_create(objs)
             return
+        related = None if dicts else _related_fields(model)
         for obj, pk in zip(objs, ids, strict=True):
-            if not dicts:
+            if related is not None:
+                _prepare_related(obj, related)
+            elif not dicts:
                 obj._prepare_related_fields_for_save(operation_name="bulk_create")
             obj.__dict__[pk_attname] = pk
         plan = _field_plan(model)
+        adapt_json = connection.ops.adapt_json_value
         autos: dict = {}  # field -> (value, prepared value), taken from the batch's first object
         empty_json: dict = {}
         rows = []
         for obj in objs:
             values = obj.__dict__
             row = []
-            for f, attname, kinds, none_ok, auto in plan:
+            for f, attname, kinds, none_ok, auto, json in plan:
                 if auto:
                     a = autos.get(f)
                     if a is None:
@@ -1172,6 +1183,8 @@ def _insert(model, objs: list) -> None:
                     if prepared is _MISSING:
                         prepared = empty_json[f] = f.get_db_prep_save(f.pre_save(obj, True), connection)
                     row.append(prepared)
+                elif json and type(v) in (dict, list):  # what JSONField.get_db_prep_save comes down to for these
+                    row.append(adapt_json(v, f.encoder))
                 else:
                     row.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
             rows.append(row)
@@ -1190,6 +1203,33 @@ def _insert(model, objs: list) -> None:
 
 
 insert_rows = _insert  # for the pipeline's bookkeeping rows (services._save_progress)
+
+_RELATED: dict = {}
+
+
+def _related_fields(model):
+    """{name: field} of the model's concrete relations, or None when `_prepare_related` does not apply (a
+    generic relation: Model._prepare_related_fields_for_save checks it too)."""
+    if model not in _RELATED:
+        opts = model._meta
+        _RELATED[model] = None if opts.private_fields else {f.name: f for f in opts.concrete_fields if f.is_relation}
+    return _RELATED[model]
+
+
+def _prepare_related(obj, related: dict) -> None:
+    """`obj._prepare_related_fields_for_save("bulk_create")`, looking only at the related objects the instance
+    holds (the fields it was given) instead of at every field: the same checks, in the same way."""
+    for name, other in list(obj._state.fields_cache.items()):
+        field = related.get(name)
+        if field is None or not other:
+            continue
+        if other.pk is None:
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")  # (raises as Django does)
+            raise ValueError(f"save() prohibited to prevent data loss due to unsaved related object '{name}'.")
+        if getattr(obj, field.attname) in field.empty_values:
+            setattr(obj, name, other)
+        if getattr(other, field.target_field.attname) != getattr(obj, field.attname):
+            field.delete_cached_value(obj)
 
 
 def _write(ctx, batch: list[Row]) -> None:

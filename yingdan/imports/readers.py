@@ -424,6 +424,7 @@ def write_rows(fmt: str, headers: list, rows) -> tuple[bytes, str]:
 AHEAD_MIN_ROWS = 5_000  # smaller files are read in the calling process
 AHEAD_BATCH = 500
 AHEAD_TIMEOUT = 120  # seconds without a batch from the reading process before the rest is read here
+PIPE_SIZE = 1 << 20  # bytes the pipe from the reading process holds (a batch of built rows: ~200 KB)
 
 
 def iter_rows_ahead(path: str, fmt: str, sheet: str = "", *, prepare=None, rows_hint: int | None = None):
@@ -444,6 +445,7 @@ def iter_rows_ahead(path: str, fmt: str, sheet: str = "", *, prepare=None, rows_
         return
     mp = multiprocessing.get_context("fork")
     receiver, sender = mp.Pipe(duplex=False)
+    _widen(sender)
     child = mp.Process(target=_read_ahead, args=(sender, path, fmt, sheet, prepare), daemon=True)
     child.start()
     sender.close()
@@ -476,6 +478,19 @@ def iter_rows_ahead(path: str, fmt: str, sheet: str = "", *, prepare=None, rows_
     for num, values, prepared in _iter_prepared(iter_rows(path, fmt, sheet), prepare):
         if last is None or num > last:
             yield num, values, prepared
+
+
+def _widen(conn) -> None:
+    """Let the pipe hold ~1 MB (Linux; 64 KB by default): the reading process then stays several batches
+    ahead instead of one while the caller works through a chunk."""
+    import fcntl
+
+    try:
+        with open("/proc/sys/fs/pipe-max-size") as fh:
+            size = min(int(fh.read()), PIPE_SIZE)
+        fcntl.fcntl(conn.fileno(), fcntl.F_SETPIPE_SZ, size)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _iter_prepared(rows, prepare, batch: int = AHEAD_BATCH):

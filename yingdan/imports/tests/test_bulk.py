@@ -192,6 +192,7 @@ def test_rows_built_ahead_are_the_rows_built_here(env, tmp_path):
             continue
         ahead = builder.unpack(num, values, built[num])
         assert ahead.key == row.key and ahead.data.get("owner") is None
+        assert ahead.dup == bulk._dup_values(ctx.cache["bulk_plan"], row.customer) and ahead.dup["customer"]
         for mine, theirs in ((ahead.customer, row.customer), (ahead.contact, row.contact)):
             assert (mine is None) == (theirs is None)
             if mine is not None:
@@ -453,10 +454,10 @@ def test_insert_passes_plain_values_as_the_fields_prepare_them(env):
     contact = Contact(customer=env.held, name="值检查", mobile="13800138000", created_by=env.admin, is_primary=True)
     change = ObjectChange(user=env.admin, user_name="x", source="import", request_id="r", action="create",
                           content_type_id=1, object_id=5, object_repr="x", changes={"a": [None, 1]})
-    checked = 0
+    checked = json_checked = 0
     for obj in (customer, contact, change):
         obj.pk = 123
-        plain = {attname: kinds for _f, attname, kinds, _n, _a in bulk._field_plan(type(obj)) if kinds}
+        plain = {attname: kinds for _f, attname, kinds, _n, _a, _j in bulk._field_plan(type(obj)) if kinds}
         assert plain
         for f in type(obj)._meta.concrete_fields:
             if f.attname in plain:
@@ -464,7 +465,13 @@ def test_insert_passes_plain_values_as_the_fields_prepare_them(env):
                 if v is None or type(v) in plain[f.attname]:
                     assert f.get_db_prep_save(f.pre_save(obj, True), connection) == v, f.name
                     checked += 1
-    assert checked > 20
+        for f, attname, _k, _n, _a, json in bulk._field_plan(type(obj)):
+            if json and obj.__dict__[attname]:  # a JSONField's dict goes straight to the backend's adapter
+                mine = connection.ops.adapt_json_value(obj.__dict__[attname], f.encoder)
+                theirs = f.get_db_prep_save(f.pre_save(obj, True), connection)
+                assert type(mine) is type(theirs) and getattr(mine, "obj", mine) == getattr(theirs, "obj", theirs)
+                json_checked += 1
+    assert checked > 20 and json_checked == 2
 
 
 def test_insert_none_and_auto_timestamps_as_the_fields_prepare_them(env):
@@ -474,7 +481,7 @@ def test_insert_none_and_auto_timestamps_as_the_fields_prepare_them(env):
 
     for model in (Customer, Contact, ObjectChange):
         obj = model()
-        for f, attname, _kinds, none_ok, auto in bulk._field_plan(model):
+        for f, attname, _kinds, none_ok, auto, _json in bulk._field_plan(model):
             if none_ok and not auto:
                 obj.__dict__[attname] = None
                 assert f.get_db_prep_save(f.pre_save(obj, True), connection) is None, f.name
@@ -559,3 +566,18 @@ def test_parse_remembers_repeated_cells_but_not_errors(env):
         with pytest.raises(ValidationError):
             importer.parse(ctx, dict(bad))
     assert ("level", str, "不存在的级别") not in memo
+
+
+def test_related_objects_are_checked_as_bulk_create_checks_them(env):
+    related = bulk._related_fields(Contact)
+    for check in (bulk._prepare_related, lambda obj, _r: obj._prepare_related_fields_for_save("bulk_create")):
+        unsaved = Customer(name="未保存的公司")
+        contact = Contact(name="某人", customer=unsaved, created_by=env.rep)
+        with pytest.raises(ValueError, match="unsaved related object 'customer'"):
+            check(contact, related)
+        unsaved.pk = env.held.pk  # saved since it was assigned: its id is taken
+        check(contact, related)
+        assert contact.customer_id == env.held.pk and contact.customer is unsaved
+        contact.customer_id = env.held.pk + 1  # the id changed since: the held object is dropped
+        check(contact, related)
+        assert "customer" not in contact._state.fields_cache and contact.created_by == env.rep
