@@ -156,7 +156,8 @@ class Contact(SearchKeysMixin, CustomFieldsMixin, BusinessModel):
     permission_module = "contacts"
 
     name = models.CharField(_("full name"), max_length=100, validators=[validate_no_control_chars])
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts")
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts",
+                                 db_index=False)  # (contact_customer_idx starts with it)
     title = models.CharField(_("job title"), max_length=100, blank=True)
     mobile = models.CharField(_("mobile"), max_length=20, blank=True, db_index=True, validators=[validate_mobile])
     phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[validate_phone])

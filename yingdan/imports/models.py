@@ -102,7 +102,7 @@ class ImportRow(models.Model):
     """What one source row did: failed rows keep the original cells (the error file); written rows keep
     what undo needs (the object, its updated_at after the import, the before-values of an update)."""
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rows")
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rows", db_index=False)  # (importrow_job_idx)
     row_number = models.PositiveIntegerField(_("row"))
     result = models.CharField(_("result"), max_length=10, choices=RowResult.choices)
     error = models.TextField(_("error"), blank=True)

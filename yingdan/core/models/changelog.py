@@ -24,13 +24,14 @@ class ObjectChange(models.Model):
     time = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", db_constraint=False,
+        related_name="+", db_constraint=False, db_index=False,  # (core_change_user_idx starts with it)
     )
     user_name = models.CharField(_("user name"), max_length=150, blank=True)
     source = models.CharField(_("source"), max_length=20, choices=ChangeSource.choices, default=ChangeSource.SYSTEM)
     request_id = models.CharField(_("request id"), max_length=64, blank=True, db_index=True)
     action = models.CharField(_("action"), max_length=10, choices=ChangeAction.choices)
-    content_type = models.ForeignKey(ContentType, verbose_name=_("object type"), on_delete=models.PROTECT, related_name="+")
+    content_type = models.ForeignKey(ContentType, verbose_name=_("object type"), on_delete=models.PROTECT, related_name="+",
+                                     db_index=False)  # (core_change_object_idx starts with it)
     object_id = models.BigIntegerField(_("object id"))
     object_repr = models.CharField(_("object"), max_length=200)
     changes = models.JSONField(_("changes"), default=dict, blank=True)

@@ -1,0 +1,38 @@
+"""An import row's single-column job index goes: importrow_job_idx (job, result, row_number) begins with the
+same column and answers the same lookups; an import writes one index entry fewer per row. Only the state changes to db_index=False; the indexes are dropped by name (AlterField would rebuild
+the whole table on SQLite)."""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+FK_INDEXES = {'imports_importrow_job_id_208e071b': 'job_id'}
+
+
+def drop(apps, schema_editor):
+    for name in FK_INDEXES:
+        schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
+
+
+def restore(apps, schema_editor):
+    for name, column in FK_INDEXES.items():
+        schema_editor.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON "imports_importrow" ("{column}")')
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('imports', '0001_initial'),
+    ]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='importrow',
+                    name='job',
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='rows', to='imports.importjob'),
+                ),
+            ],
+            database_operations=[migrations.RunPython(drop, restore)],
+        ),
+    ]
