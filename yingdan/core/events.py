@@ -78,6 +78,33 @@ def emit(action: str, instance, *, changes: dict | None = None, data: dict | Non
     return event
 
 
+def emit_many(action: str, items) -> list[Event]:
+    """`emit(action, instance, changes=changes)` for each (instance, changes), in order — for bulk writes (an
+    import's batch): the batch shares one time, and its on-commit handlers are queued once (called for each
+    event in order, as one callback per event would be)."""
+    if not registry.event_handlers:
+        return []
+    ctx = context.current()
+    user = ctx.user if getattr(ctx.user, "is_authenticated", False) else None
+    at, depth, actor_id = timezone.now(), _depth.get(), user.pk if user else None
+    immediate = [h for h in registry.event_handlers if not h.on_commit]
+    deferred = [h for h in registry.event_handlers if h.on_commit]
+    out = []
+    for instance, changes in items:
+        label = instance._meta.label_lower
+        event = Event(
+            name=f"{label}.{action}", model_label=label, object_id=instance.pk, action=action, changes=changes or {},
+            data={}, actor_id=actor_id, source=ctx.source, request_id=ctx.request_id, at=at, depth=depth,
+            instance=instance,
+        )
+        for handler in immediate:
+            _call(handler.func, event)
+        out.append(event)
+    if deferred and out:
+        transaction.on_commit(lambda: [_call(h.func, e, swallow=True) for e in out for h in deferred])
+    return out
+
+
 def _call(func, event: Event, swallow: bool = False) -> None:
     token = _depth.set(event.depth + 1)
     try:

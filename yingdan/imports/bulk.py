@@ -1285,8 +1285,7 @@ def _write(ctx, batch: list[Row]) -> None:
                 "object_repr": str(obj)[:200], "changes": changes})
             logged.append((obj, changes))
     _insert(ObjectChange, changes_rows)
-    for obj, changes in logged:
-        events.emit(ChangeAction.CREATE, obj, changes=changes)
+    events.emit_many(ChangeAction.CREATE, logged)
     for r in batch:
         r.result = RowResult.CREATED
         r.written = [Importer.written(r.customer, "created")]

@@ -4,6 +4,7 @@ import pytest
 from django.db import transaction
 
 from yingdan.core import events, registry
+from yingdan.core.context import change_context
 from yingdan.core.tests.factories import ensure_defaults, make_customer, make_user
 
 
@@ -52,3 +53,41 @@ def test_rolled_back_change_raises_nothing_after_commit(captured):
 def test_emit_is_a_no_op_without_handlers(monkeypatch):
     monkeypatch.setattr(registry, "event_handlers", [])
     assert events.emit("update", object()) is None
+
+
+def test_emit_many_is_emit_for_each_in_order(monkeypatch):
+    monkeypatch.setattr(registry, "event_handlers", [])
+    assert events.emit_many("create", [(object(), {})]) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_emit_many_raises_what_emit_raises_for_each(captured):
+    """A bulk write's events: the same events as one emit each (handlers called inside, then after commit, in
+    order); nothing after commit when the transaction rolls back."""
+    ensure_defaults()
+    owner = make_user("evt_owner")
+    a, b = make_customer(owner=owner, name="批量甲有限公司"), make_customer(owner=owner, name="批量乙有限公司")
+    for key in captured:
+        captured[key].clear()
+    with change_context(owner, source="import", request_id="import-1"):
+        with transaction.atomic():
+            one = [events.emit("create", c, changes={"name": [None, c.name]}) for c in (a, b)]
+            assert not captured["commit"]
+        with transaction.atomic():
+            many = events.emit_many("create", [(c, {"name": [None, c.name]}) for c in (a, b)])
+            assert len(captured["sync"]) == 4 and len(captured["commit"]) == 2
+    assert many[0].actor_id == owner.pk and many[0].request_id == "import-1"
+
+    def shape(e):
+        return (e.name, e.model_label, e.object_id, e.action, e.changes, e.data, e.actor_id, e.source, e.request_id,
+                e.depth, e.instance)
+
+    assert [shape(e) for e in many] == [shape(e) for e in one]
+    assert [shape(e) for e in captured["sync"]] == [shape(e) for e in one + many]
+    assert [shape(e) for e in captured["commit"]] == [shape(e) for e in one + many]
+    assert many[0].at == many[1].at  # (one time for the batch)
+    captured["commit"].clear()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        events.emit_many("create", [(a, {})])
+        raise RuntimeError("boom")
+    assert not captured["commit"]
