@@ -56,6 +56,7 @@ from yingdan.core.context import current as current_context
 from yingdan.core.models import ObjectChange
 from yingdan.core.permissions import get_permissions
 from yingdan.core.text import company_key, normalize, pinyin_keys
+from yingdan.search.grams import name_grams
 
 from .models import RowResult
 
@@ -300,13 +301,14 @@ class Grams:
             return GRAM_BOUND + 1
         return self.counts.get(g, 0)
 
-    def add(self, pk: int, dedupe_name: str, search_name: str, slots=None) -> set:
-        """A customer that is (or, with a made-up id, will be) in the table; returns its bigrams. `slots`
-        collects (bigram, position) of the id in each list, to put the real id there once written."""
+    def add(self, pk: int, dedupe_name: str, search_name: str, slots=None, grams=None) -> set:
+        """A customer that is (or, with a made-up id, will be) in the table; returns its bigrams (`grams`:
+        name_grams(search_name), when known). `slots` collects (bigram, position) of the id in each list, to
+        put the real id there once written."""
         from yingdan.duplicates.services import GRAM_BOUND
-        from yingdan.search.grams import name_grams
 
-        grams = name_grams(search_name)
+        if grams is None:
+            grams = name_grams(search_name)
         self.names[pk] = dedupe_name
         for g in grams:
             if g in self.big or g not in self.counts:
@@ -482,7 +484,8 @@ class Known:
             self.plan["next_token"] += 1
             row.token, row.slots = self.plan["next_token"], []
             self.pending.add(row.token)
-            self.pending_grams |= self.grams.add(row.token, dedupe_name, search_name, row.slots)
+            self.pending_grams |= self.grams.add(row.token, dedupe_name, search_name, row.slots,
+                                                 None if row.grams is None else row.grams[0])
         else:
             self.grams.add(pk, dedupe_name, search_name)
             self.grams.own.add(pk)
@@ -778,7 +781,10 @@ class Builder:
     def _pack(self, row: Row):
         if row.data.get("owner") is not None:
             return None  # (a user read from the database: not built here anyway)
-        parts = [row.key[1], _dup_values(self.ctx.cache["bulk_plan"], row.customer)]
+        contact = row.contact
+        parts = [row.key[1], _dup_values(self.ctx.cache["bulk_plan"], row.customer),
+                 (name_grams(row.customer.search_name), None if contact is None else name_grams(contact.search_name)),
+                 (changelog.snapshot(row.customer), None if contact is None else changelog.snapshot(contact))]
         for obj, attrs in ((row.customer, self.customer_attrs), (row.contact, self.contact_attrs)):
             if obj is None:
                 parts += [None, None]
@@ -800,10 +806,10 @@ class Builder:
         """The row as `_prepare_row` leaves it (in the job's process)."""
         from yingdan.customers.models import Contact, Customer
 
-        key, dup, customer, customer_cached, contact, contact_cached = packed
+        key, dup, grams, snapshots, customer, customer_cached, contact, contact_cached = packed
         row = Row(num, values)
         row.key = ("customer", key)
-        row.dup = dup
+        row.dup, row.grams, row.snapshots = dup, grams, snapshots
         row.data = {}  # (what the job's process reads of it: the owner the row names — none)
         row.customer = self._object(Customer, self.customer_attrs, customer, customer_cached)
         if contact is not None:
@@ -861,7 +867,7 @@ def _new(model, values: dict):
 # -- one chunk ----------------------------------------------------------------------------------------
 class Row:
     __slots__ = ("num", "values", "data", "result", "written", "error", "slow", "customer", "contact", "key", "token",
-                 "slots", "dup")
+                 "slots", "dup", "grams", "snapshots")
 
     def __init__(self, num, values):
         self.num, self.values = num, values
@@ -874,6 +880,8 @@ class Row:
         self.token = None
         self.slots = None
         self.dup = None  # {target type: the duplicate keys of the customer} (`_dup_values`), when computed ahead
+        self.grams = None  # (the customer's name grams, the contact's), when computed ahead
+        self.snapshots = None  # (the customer's change-log snapshot, the contact's), when computed ahead
 
 
 def _build(importer, ctx, plan, row: Row) -> None:
@@ -1232,6 +1240,12 @@ def _prepare_related(obj, related: dict) -> None:
             field.delete_cached_value(obj)
 
 
+# The tracked fields of a built object that the job's process may set after the build (`apply_owner`,
+# `sync_department`, a contact's customer at writing): a snapshot taken ahead has them refreshed.
+_SET_SINCE = {"customers.customer": (("owner", "owner_id"), ("department", "department_id")),
+              "customers.contact": (("customer", "customer_id"),)}
+
+
 def _write(ctx, batch: list[Row]) -> None:
     from yingdan.customers.models import Contact, Customer
     from yingdan.imports.importers import Importer
@@ -1247,8 +1261,9 @@ def _write(ctx, batch: list[Row]) -> None:
             contacts.append(r.contact)
     if contacts:
         _insert(Contact, contacts)
-    index_instances(customers)
-    index_instances(contacts)
+    ahead = all(r.grams is not None for r in batch)  # (built by the reading process: grams and snapshots known)
+    index_instances(customers, grams=[r.grams[0] for r in batch] if ahead else None)
+    index_instances(contacts, grams=[r.grams[1] for r in batch if r.contact is not None] if ahead else None)
     # what the services check after saving: the record is inside the actor's scope
     need = [c.pk for c in customers if c.owner_id == actor.pk] + [c.customer_id for c in contacts]
     if need:
@@ -1273,10 +1288,15 @@ def _write(ctx, batch: list[Row]) -> None:
     source, request_id, create = str(cctx.source), str(cctx.request_id or ""), str(ChangeAction.CREATE)
     changes_rows, logged = [], []
     for r in batch:
-        for obj in (r.customer, r.contact):
+        for i, obj in enumerate((r.customer, r.contact)):
             if obj is None:
                 continue
-            after = changelog.snapshot(obj)
+            if r.snapshots is None:
+                after = changelog.snapshot(obj)
+            else:  # as built; the fields set since (owner, department; a contact's customer) taken now
+                after = r.snapshots[i]
+                for name, attname in _SET_SINCE[type(obj)._meta.label_lower]:
+                    after[name] = changelog._plain(obj.__dict__[attname])
             changes = {k: [None, v] for k, v in after.items() if v not in (None, "", [], {})}
             obj._changelog_snapshot = after
             changes_rows.append({

@@ -45,10 +45,11 @@ def reindex(keys=None, using: str = "default", stdout=None):
         yield provider.key, count
 
 
-def index_instances(objects, using: str = "default") -> int:
+def index_instances(objects, using: str = "default", grams=None) -> int:
     """Index objects written with bulk_create (which sends no post_save): call it in the same transaction; returns the number of grams written.
 
     e.g. `Contact.objects.bulk_create(contacts); index_instances(contacts)`. Objects need their pk set.
+    `grams`: each object's name_grams(search_name), when already known (in the same order).
     """
     objects = list(objects)
     if not objects:
@@ -57,4 +58,9 @@ def index_instances(objects, using: str = "default") -> int:
     provider = next((p for p in providers() if p.model is model), None)
     if provider is None:
         return 0
-    return index_rows(provider.kind, [(o.pk, o.search_name) for o in objects], using=using)
+    if grams is None:
+        return index_rows(provider.kind, [(o.pk, o.search_name) for o in objects], using=using)
+    kind = provider.kind
+    rows = [(kind, g, o.pk) for o, names in zip(objects, grams, strict=True) for g in names]
+    insert_gram_rows(rows, using=using)
+    return len(rows)

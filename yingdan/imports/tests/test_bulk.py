@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from yingdan.core import registry
+from yingdan.core import changelog, registry
 from yingdan.core.models import ObjectChange
 from yingdan.core.tests.factories import (
     make_contact,
@@ -20,6 +20,7 @@ from yingdan.core.text import normalize, pinyin_keys
 from yingdan.customers.models import Contact, Customer
 from yingdan.imports import bulk, importers, readers, services
 from yingdan.imports.models import JobStatus
+from yingdan.search.grams import name_grams
 from yingdan.search.models import SearchGram
 
 from .helpers import upload, xlsx_bytes
@@ -193,6 +194,11 @@ def test_rows_built_ahead_are_the_rows_built_here(env, tmp_path):
         ahead = builder.unpack(num, values, built[num])
         assert ahead.key == row.key and ahead.data.get("owner") is None
         assert ahead.dup == bulk._dup_values(ctx.cache["bulk_plan"], row.customer) and ahead.dup["customer"]
+        assert ahead.grams[0] == name_grams(row.customer.search_name) and ahead.grams[0]
+        assert ahead.snapshots[0] == changelog.snapshot(row.customer) and ahead.snapshots[0]["name"]
+        if row.contact is not None:
+            assert ahead.grams[1] == name_grams(row.contact.search_name)
+            assert ahead.snapshots[1] == changelog.snapshot(row.contact)
         for mine, theirs in ((ahead.customer, row.customer), (ahead.contact, row.contact)):
             assert (mine is None) == (theirs is None)
             if mine is not None:
