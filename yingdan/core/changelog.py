@@ -93,10 +93,15 @@ def record(instance, action: str, changes: dict | None = None):
     return change
 
 
+def created_changes(after: dict) -> dict:
+    """What a creation records: [None, value] for each tracked value that is not empty (None, "", [], {})."""
+    return {k: [None, v] for k, v in after.items() if v or (v is not None and not isinstance(v, (str, list, dict)))}
+
+
 def on_saved(instance, created: bool) -> None:
     after = snapshot(instance)
     if created:
-        changes = {k: [None, v] for k, v in after.items() if v not in (None, "", [], {})}
+        changes = created_changes(after)
         record(instance, ChangeAction.CREATE, changes)
     else:
         before = getattr(instance, "_changelog_snapshot", {})

@@ -1297,7 +1297,7 @@ def _write(ctx, batch: list[Row]) -> None:
                 after = r.snapshots[i]
                 for name, attname in _SET_SINCE[type(obj)._meta.label_lower]:
                     after[name] = changelog._plain(obj.__dict__[attname])
-            changes = {k: [None, v] for k, v in after.items() if v not in (None, "", [], {})}
+            changes = changelog.created_changes(after)
             obj._changelog_snapshot = after
             changes_rows.append({
                 "user_id": user_id, "user_name": user_name, "source": source, "request_id": request_id,

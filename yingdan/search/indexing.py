@@ -61,6 +61,6 @@ def index_instances(objects, using: str = "default", grams=None) -> int:
     if grams is None:
         return index_rows(provider.kind, [(o.pk, o.search_name) for o in objects], using=using)
     kind = provider.kind
-    rows = [(kind, g, o.pk) for o, names in zip(objects, grams, strict=True) for g in names]
+    rows = [(kind, g, pk) for pk, names in zip([o.pk for o in objects], grams, strict=True) for g in names]
     insert_gram_rows(rows, using=using)
     return len(rows)
