@@ -1,21 +1,13 @@
-"""An import row's single-column job index goes: importrow_job_idx (job, result, row_number) begins with the
-same column and answers the same lookups; an import writes one index entry fewer per row. Only the state changes to db_index=False; the indexes are dropped by name (AlterField would rebuild
-the whole table on SQLite)."""
+"""An import row's single-column job index goes: importrow_job_idx (job, result, row_number) begins with the same
+column and answers the same lookups; an import writes one index entry fewer per row. Only the state changes to
+db_index=False; the indexes are dropped by name (`drop_indexes_by_name`)."""
 
 import django.db.models.deletion
 from django.db import migrations, models
 
+from yingdan.core.migration_ops import drop_indexes_by_name
+
 FK_INDEXES = {'imports_importrow_job_id_208e071b': 'job_id'}
-
-
-def drop(apps, schema_editor):
-    for name in FK_INDEXES:
-        schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
-
-
-def restore(apps, schema_editor):
-    for name, column in FK_INDEXES.items():
-        schema_editor.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON "imports_importrow" ("{column}")')
 
 
 class Migration(migrations.Migration):
@@ -33,6 +25,6 @@ class Migration(migrations.Migration):
                     field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='rows', to='imports.importjob'),
                 ),
             ],
-            database_operations=[migrations.RunPython(drop, restore)],
+            database_operations=[drop_indexes_by_name("imports_importrow", FK_INDEXES)],
         ),
     ]
