@@ -63,19 +63,26 @@ def emit(action: str, instance, *, changes: dict | None = None, data: dict | Non
     if not registry.event_handlers:
         return None
     ctx = context.current()
-    user = ctx.user if getattr(ctx.user, "is_authenticated", False) else None
-    label = instance._meta.label_lower
-    event = Event(
-        name=name or f"{label}.{action}", model_label=label, object_id=instance.pk, action=action,
-        changes=changes or {}, data=data or {}, actor_id=user.pk if user else None, source=ctx.source,
-        request_id=ctx.request_id, at=timezone.now(), depth=_depth.get(), instance=instance,
-    )
+    event = _event(ctx, _actor_id(ctx), timezone.now(), action, instance, changes, data, name)
     for handler in [h for h in registry.event_handlers if not h.on_commit]:
         _call(handler.func, event)
     deferred = [h for h in registry.event_handlers if h.on_commit]
     if deferred:
         transaction.on_commit(lambda: [_call(h.func, event, swallow=True) for h in deferred])
     return event
+
+
+def _actor_id(ctx) -> int | None:
+    return ctx.user.pk if getattr(ctx.user, "is_authenticated", False) else None
+
+
+def _event(ctx, actor_id, at, action: str, instance, changes=None, data=None, name=None) -> Event:
+    label = instance._meta.label_lower
+    return Event(
+        name=name or f"{label}.{action}", model_label=label, object_id=instance.pk, action=action,
+        changes=changes or {}, data=data or {}, actor_id=actor_id, source=ctx.source,
+        request_id=ctx.request_id, at=at, depth=_depth.get(), instance=instance,
+    )
 
 
 def emit_many(action: str, items) -> list[Event]:
@@ -85,18 +92,12 @@ def emit_many(action: str, items) -> list[Event]:
     if not registry.event_handlers:
         return []
     ctx = context.current()
-    user = ctx.user if getattr(ctx.user, "is_authenticated", False) else None
-    at, depth, actor_id = timezone.now(), _depth.get(), user.pk if user else None
+    actor_id, at = _actor_id(ctx), timezone.now()
     immediate = [h for h in registry.event_handlers if not h.on_commit]
     deferred = [h for h in registry.event_handlers if h.on_commit]
     out = []
     for instance, changes in items:
-        label = instance._meta.label_lower
-        event = Event(
-            name=f"{label}.{action}", model_label=label, object_id=instance.pk, action=action, changes=changes or {},
-            data={}, actor_id=actor_id, source=ctx.source, request_id=ctx.request_id, at=at, depth=depth,
-            instance=instance,
-        )
+        event = _event(ctx, actor_id, at, action, instance, changes)
         for handler in immediate:
             _call(handler.func, event)
         out.append(event)

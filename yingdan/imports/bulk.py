@@ -794,7 +794,7 @@ class Builder:
             if len(d) != len(attrs) + 1 or state.db not in (None, self.alias) or not state.adding:
                 return None
             cached = []
-            for name, other in obj._state.fields_cache.items():
+            for name, other in state.fields_cache.items():
                 key = None if other is None else (type(other), other.pk)
                 if key is not None and self.related.get(key) is not other:
                     return None
@@ -1261,9 +1261,9 @@ def _write(ctx, batch: list[Row]) -> None:
             contacts.append(r.contact)
     if contacts:
         _insert(Contact, contacts)
-    ahead = all(r.grams is not None for r in batch)  # (built by the reading process: grams and snapshots known)
-    index_instances(customers, grams=[r.grams[0] for r in batch] if ahead else None)
-    index_instances(contacts, grams=[r.grams[1] for r in batch if r.contact is not None] if ahead else None)
+    # (a row built by the reading process brings its grams)
+    index_instances(customers, grams=[r.grams and r.grams[0] for r in batch])
+    index_instances(contacts, grams=[r.grams and r.grams[1] for r in batch if r.contact is not None])
     # what the services check after saving: the record is inside the actor's scope
     need = [c.pk for c in customers if c.owner_id == actor.pk] + [c.customer_id for c in contacts]
     if need:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import connections, transaction
 
-from .grams import gram_rows, insert_gram_rows
+from .grams import gram_rows, insert_gram_rows, name_grams
 from .models import SearchGram
 from .services import providers
 
@@ -49,7 +49,7 @@ def index_instances(objects, using: str = "default", grams=None) -> int:
     """Index objects written with bulk_create (which sends no post_save): call it in the same transaction; returns the number of grams written.
 
     e.g. `Contact.objects.bulk_create(contacts); index_instances(contacts)`. Objects need their pk set.
-    `grams`: each object's name_grams(search_name), when already known (in the same order).
+    `grams`: each object's name_grams(search_name) where already known (in the same order; None: computed).
     """
     objects = list(objects)
     if not objects:
@@ -58,9 +58,10 @@ def index_instances(objects, using: str = "default", grams=None) -> int:
     provider = next((p for p in providers() if p.model is model), None)
     if provider is None:
         return 0
-    if grams is None:
-        return index_rows(provider.kind, [(o.pk, o.search_name) for o in objects], using=using)
     kind = provider.kind
-    rows = [(kind, g, pk) for pk, names in zip([o.pk for o in objects], grams, strict=True) for g in names]
+    rows = []
+    for o, names in zip(objects, grams or [None] * len(objects), strict=True):
+        pk = o.pk
+        rows += [(kind, g, pk) for g in (name_grams(o.search_name) if names is None else names)]
     insert_gram_rows(rows, using=using)
     return len(rows)

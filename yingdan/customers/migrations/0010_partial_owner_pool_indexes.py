@@ -15,20 +15,12 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from yingdan.core.migration_ops import drop_indexes_by_name
+
 FK_INDEXES = {
     "customers_customer_owner_id_fbb2798e": "owner_id",
     "customers_customer_pool_id_3cdc0e35": "pool_id",
 }
-
-
-def drop(apps, schema_editor):
-    for name in FK_INDEXES:
-        schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
-
-
-def restore(apps, schema_editor):
-    for name, column in FK_INDEXES.items():
-        schema_editor.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON "customers_customer" ("{column}")')
 
 
 class Migration(migrations.Migration):
@@ -56,7 +48,7 @@ class Migration(migrations.Migration):
                     field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='pools.pool', verbose_name='public pool'),
                 ),
             ],
-            database_operations=[migrations.RunPython(drop, restore)],
+            database_operations=[drop_indexes_by_name("customers_customer", FK_INDEXES)],
         ),
         migrations.AddIndex(
             model_name='customer',

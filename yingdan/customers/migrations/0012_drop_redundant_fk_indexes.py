@@ -7,21 +7,13 @@ dropped by name (AlterField would rebuild the whole table on SQLite)."""
 import django.db.models.deletion
 from django.db import migrations, models
 
+from yingdan.core.migration_ops import drop_indexes_by_name
+
 FK_INDEXES = {
     "customers_customer_department_id_738c8343": "department_id",
     "customers_customer_level_id_a239ac8d": "level_id",
     "customers_customer_status_id_4f5a4545": "status_id",
 }
-
-
-def drop(apps, schema_editor):
-    for name in FK_INDEXES:
-        schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
-
-
-def restore(apps, schema_editor):
-    for name, column in FK_INDEXES.items():
-        schema_editor.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON "customers_customer" ("{column}")')
 
 
 class Migration(migrations.Migration):
@@ -51,6 +43,6 @@ class Migration(migrations.Migration):
                     field=models.ForeignKey(blank=True, db_index=False, limit_choices_to={'is_active': True, 'kind': 'customer_status'}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.lookup', verbose_name='status'),
                 ),
             ],
-            database_operations=[migrations.RunPython(drop, restore)],
+            database_operations=[drop_indexes_by_name("customers_customer", FK_INDEXES)],
         ),
     ]

@@ -8,20 +8,12 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from yingdan.core.migration_ops import drop_indexes_by_name
+
 INDEXES = {
     "pools_poolevent_actor_id_3175366a": "actor_id",
     "pools_poolevent_content_type_id_dd6494c8": "content_type_id",
 }
-
-
-def drop(apps, schema_editor):
-    for name in INDEXES:
-        schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
-
-
-def restore(apps, schema_editor):
-    for name, column in INDEXES.items():
-        schema_editor.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON "pools_poolevent" ("{column}")')
 
 
 class Migration(migrations.Migration):
@@ -46,6 +38,6 @@ class Migration(migrations.Migration):
                     field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='contenttypes.contenttype', verbose_name='object type'),
                 ),
             ],
-            database_operations=[migrations.RunPython(drop, restore)],
+            database_operations=[drop_indexes_by_name("pools_poolevent", INDEXES)],
         ),
     ]
