@@ -3,6 +3,8 @@ decisions (block, warn + skip/update/create), records, change log, search grams,
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -536,6 +538,38 @@ def test_sqlite_checkpoints_less_often_while_a_job_runs(monkeypatch, env):
     job = services.create_job(env.admin, "customers", upload(xlsx_bytes(rows())), dry_run=False)
     assert job.created > 0 and seen and set(seen) == {25_600}
     assert pace() == before
+
+
+def test_a_thread_copies_the_write_ahead_log_back_while_the_job_writes(tmp_path):
+    """The job's own connection checkpoints rarely; the helper thread copies what is committed back meanwhile
+    (a database file of its own here: the test database lives in memory)."""
+    import sqlite3
+    import threading
+    import time
+
+    path = str(tmp_path / "wal.sqlite3")
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA wal_autocheckpoint=0")  # (the job's connection: no checkpoint of its own here)
+    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    start = os.path.getsize(path)
+    stop = threading.Event()
+    helper = threading.Thread(target=services._checkpoints, args=(path, 0.01, stop))
+    helper.start()
+    try:
+        for _batch in range(20):
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany("INSERT INTO t (v) VALUES (?)", [("x" * 200,)] * 500)
+            db.execute("COMMIT")
+        deadline = time.monotonic() + 10
+        while os.path.getsize(path) < start + 1_000_000 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        helper.join()
+    assert os.path.getsize(path) > start + 1_000_000  # the rows' pages are in the database file, not only the log
+    assert db.execute("SELECT COUNT(*) FROM t").fetchone()[0] == 10_000
+    db.close()
 
 
 @pytest.mark.django_db(transaction=True)
