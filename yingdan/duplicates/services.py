@@ -209,16 +209,17 @@ def top_shared(lists, limit: int = SCORED) -> list[int]:
         return list(lists[0][:limit])
     if sum(map(len, lists)) <= limit:
         return list(set().union(*lists))
+    sets = [set(lst) for lst in lists]  # (each list made a set once: set & set does not box ids again)
     multi: set = set()
-    for i in range(len(lists) - 1):
-        first = set(lists[i])
-        for j in range(i + 1, len(lists)):
-            multi |= first.intersection(lists[j])
+    for i in range(len(sets) - 1):
+        first = sets[i]
+        for j in range(i + 1, len(sets)):
+            multi |= first & sets[j]
     ranked = sorted(multi)
     if multi:
         shared = dict.fromkeys(ranked, 0)
-        for lst in lists:
-            for pk in multi.intersection(lst):
+        for ids in sets:
+            for pk in multi & ids:
                 shared[pk] += 1
         ranked.sort(key=shared.__getitem__, reverse=True)  # stable: by id within a count
         if len(ranked) >= limit:
