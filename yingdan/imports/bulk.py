@@ -35,6 +35,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import logging
+import operator
 import os
 from array import array
 from collections import defaultdict
@@ -1086,6 +1087,25 @@ def _field_plan(model) -> list:
 
 
 _FIELD_PLANS: dict = {}
+_ROW_PLANS: dict = {}
+
+
+def _row_plan(model, plan):
+    """(a getter of all the plan's attnames from an object's __dict__ — a tuple, the indexes of the fields
+    whose values of the right types pass as they are, the indexes of the others, per index the types that
+    pass) for `_insert`."""
+    row_plan = _ROW_PLANS.get(model)
+    if row_plan is None:
+        attnames = [entry[1] for entry in plan]
+        getter = operator.itemgetter(*attnames) if len(attnames) > 1 else (lambda d: (d[attnames[0]],))
+        plain, special, allowed = [], [], []
+        for i, (_f, _attname, kinds, none_ok, auto, json) in enumerate(plan):
+            ok = set(kinds) | ({type(None)} if none_ok else set())
+            allowed.append(frozenset(ok))
+            (plain if ok and not auto and not json else special).append(i)
+        row_plan = _ROW_PLANS[model] = (getter, tuple(plain), tuple(special), tuple(allowed))
+    return row_plan
+
 
 
 class _Values:
@@ -1157,33 +1177,54 @@ def _insert(model, objs: list) -> None:
         adapt_json = connection.ops.adapt_json_value
         autos: dict = {}  # field -> (value, prepared value), taken from the batch's first object
         empty_json: dict = {}
+
+        def prepare(entry, obj, values):
+            f, attname, kinds, none_ok, auto, json = entry
+            if auto:
+                a = autos.get(f)
+                if a is None:
+                    v = f.pre_save(obj, True)
+                    a = autos[f] = (v, f.get_db_prep_save(v, connection))
+                else:
+                    values[attname] = a[0]
+                return a[1]
+            v = values.get(attname, _MISSING)
+            if (v is None and none_ok) or (kinds and type(v) in kinds):
+                return v  # what get_db_prep_save returns for it
+            if type(v) is dict and not v:  # {} (custom fields of most rows): prepared once
+                prepared = empty_json.get(f, _MISSING)
+                if prepared is _MISSING:
+                    prepared = empty_json[f] = f.get_db_prep_save(f.pre_save(obj, True), connection)
+                return prepared
+            if json and type(v) in (dict, list):  # what JSONField.get_db_prep_save comes down to for these
+                return adapt_json(v, f.encoder)
+            return f.get_db_prep_save(f.pre_save(obj, True), connection)
+
+        # Most values pass as they are: a row's values are taken in one go, and when their types are a
+        # combination known to pass (each checked once per combination), only the other fields are prepared.
+        getter, plain, special, allowed = _row_plan(model, plan)
+        passing: dict = {}  # the types of a row's values -> whether every plain field passes as it is
         rows = []
         for obj in objs:
             values = obj.__dict__
-            row = []
-            for f, attname, kinds, none_ok, auto, json in plan:
-                if auto:
-                    a = autos.get(f)
-                    if a is None:
-                        v = f.pre_save(obj, True)
-                        a = autos[f] = (v, f.get_db_prep_save(v, connection))
-                    else:
-                        values[attname] = a[0]
-                    row.append(a[1])
+            try:
+                raw = getter(values)
+            except KeyError:  # (a field left out: prepared one by one)
+                raw = None
+            if raw is not None:
+                kinds = tuple(map(type, raw))
+                ok = passing.get(kinds)
+                if ok is None:
+                    ok = all(kinds[i] in allowed[i] for i in plain)
+                    if len(passing) < 1000:
+                        passing[kinds] = ok
+                if ok:
+                    row = list(raw)
+                    for i in special:
+                        row[i] = prepare(plan[i], obj, values)
+                    rows.append(row)
                     continue
-                v = values.get(attname, _MISSING)
-                if (v is None and none_ok) or (kinds and type(v) in kinds):
-                    row.append(v)  # what get_db_prep_save returns for it
-                elif type(v) is dict and not v:  # {} (custom fields of most rows): prepared once
-                    prepared = empty_json.get(f, _MISSING)
-                    if prepared is _MISSING:
-                        prepared = empty_json[f] = f.get_db_prep_save(f.pre_save(obj, True), connection)
-                    row.append(prepared)
-                elif json and type(v) in (dict, list):  # what JSONField.get_db_prep_save comes down to for these
-                    row.append(adapt_json(v, f.encoder))
-                else:
-                    row.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
-            rows.append(row)
+            rows.append([prepare(entry, obj, values) for entry in plan])
         columns = ", ".join(q(f.column) for f in fields)
         if connection.vendor == "postgresql":  # COPY: one statement (an INSERT a row is planned row by row)
             with cursor.cursor.copy(f"COPY {q(opts.db_table)} ({columns}) FROM STDIN") as copy:
