@@ -194,9 +194,10 @@ class Names:
         if min(pks) >= 0 and max(pks) < len(starts):
             begin = list(map(starts.__getitem__, pks))
             if min(begin) >= 0:
-                parts = map(self.blob.__getitem__, map(slice, begin, map(self.ends.__getitem__, pks)))
-                # keys in the blob never hold NUL (those go to `extra`), so it separates them; "" is None
-                return b"\0\0".join(parts).decode("utf-16-le", "surrogatepass").split("\0")
+                with memoryview(self.blob) as view:  # (slices of a view copy nothing; released before the blob grows)
+                    # keys in the blob never hold NUL (those go to `extra`), so it separates them; "" is None
+                    text = b"\0\0".join(map(view.__getitem__, map(slice, begin, map(self.ends.__getitem__, pks))))
+                return text.decode("utf-16-le", "surrogatepass").split("\0")
         return [self[pk] or "" for pk in pks]  # a made-up id among them: one by one
 
     def __getitem__(self, pk):
