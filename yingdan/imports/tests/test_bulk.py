@@ -540,6 +540,18 @@ def test_sqlite_checkpoints_less_often_while_a_job_runs(monkeypatch, env):
     assert pace() == before
 
 
+def test_a_job_runs_the_cyclic_collector_less_often_and_puts_its_pace_back(monkeypatch, env):
+    import gc
+
+    before, seen = gc.get_threshold(), []
+    real = services._run_chunk
+    monkeypatch.setattr(services, "_run_chunk", lambda *a: seen.append(gc.get_threshold()) or real(*a))
+    job = services.create_job(env.admin, "customers", upload(xlsx_bytes(rows())), dry_run=False)
+    assert job.created > 0 and seen
+    assert set(seen) == {tuple(max(a, b) for a, b in zip(services.GC_THRESHOLDS, before, strict=True))} != {before}
+    assert gc.get_threshold() == before
+
+
 def test_a_thread_copies_the_write_ahead_log_back_while_the_job_writes(tmp_path):
     """The job's own connection checkpoints rarely; the helper thread copies what is committed back meanwhile
     (a database file of its own here: the test database lives in memory)."""
