@@ -534,9 +534,11 @@ def _fuzzy_verdict(known: Known, key: str, threshold: int) -> str:
         return FLUSH
     if threshold >= 100 or len(key) < 2:
         return NONE
-    count = known.grams.count
-    ids = known.grams.ids
-    chosen = chosen_grams([(min(count(g), GRAM_BOUND + 1), g) for g in query_grams(key)], len(key), threshold)
+    grams = known.grams
+    big, counts, ids, over = grams.big, grams.counts, grams.ids, GRAM_BOUND + 1
+    # (what min(known.count(g), GRAM_BOUND + 1) gives, without a call per bigram)
+    chosen = chosen_grams([(over if g in big else min(counts.get(g, 0), over), g) for g in query_grams(key)],
+                          len(key), threshold)
     top = top_shared([ids[g] for g in chosen if ids.get(g)])
     if not top:
         return NONE
