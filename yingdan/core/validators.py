@@ -101,6 +101,10 @@ def validate_mobile(value: str) -> None:
         raise ValidationError(_("Enter an 11-digit mainland mobile number."), code="mobile")
 
 
+# Unicode's control characters (category Cc: U+0000-U+001F, U+007F-U+009F) but tab, line feed, carriage return
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def validate_no_control_chars(value: str) -> None:
-    if value and any(unicodedata.category(c) == "Cc" and c not in "\n\r\t" for c in value):
+    if value and _CONTROL_RE.search(value):
         raise ValidationError(_("The text contains invalid control characters."), code="control")

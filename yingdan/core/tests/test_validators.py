@@ -63,3 +63,21 @@ def test_search_keys():
     assert normalize(" 腾讯 科技（深圳）") == "腾讯科技深圳"
     assert pinyin_keys("腾讯科技") == ("tengxunkeji", "txkj")
     assert pinyin_keys("ABC 软件")[1] == "abcrj"
+
+
+def test_control_characters_are_unicodes_category_cc_but_tab_and_line_breaks():
+    import sys
+    import unicodedata
+
+    from django.core.exceptions import ValidationError
+
+    from yingdan.core.validators import _CONTROL_RE, validate_no_control_chars
+
+    for code in range(sys.maxunicode + 1):
+        c = chr(code)
+        assert bool(_CONTROL_RE.search(c)) == (unicodedata.category(c) == "Cc" and c not in "\n\r\t"), hex(code)
+    validate_no_control_chars("第一行\n第二行\t制表\r")
+    with pytest.raises(ValidationError):
+        validate_no_control_chars("响铃\x07")
+    with pytest.raises(ValidationError):
+        validate_no_control_chars("C1 控制符\x85")
