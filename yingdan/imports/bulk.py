@@ -284,12 +284,14 @@ class Grams:
         self.size = 0
         self.all_names = False  # every customer up to `high` is in `names` (one pass over the table)
 
-    def count(self, g: str) -> int:
+    def sizes(self, key: str) -> list[tuple[int, str]]:
+        """(rows, bigram) for each bigram of a company key — rows counted up to GRAM_BOUND + 1, as the check's
+        `_gram_sizes` counts them — which `chosen_grams` picks from."""
         from yingdan.duplicates.services import GRAM_BOUND
+        from yingdan.search.grams import query_grams
 
-        if g in self.big:
-            return GRAM_BOUND + 1
-        return self.counts.get(g, 0)
+        big, counts, over = self.big, self.counts, GRAM_BOUND + 1
+        return [(over if g in big else min(counts.get(g, 0), over), g) for g in query_grams(key)]
 
     def add(self, pk: int, dedupe_name: str, search_name: str, slots=None, grams=None) -> set:
         """A customer that is (or, with a made-up id, will be) in the table; returns its bigrams (`grams`:
@@ -459,9 +461,6 @@ class Known:
         if values:
             self.db[(model, column)] |= _in_values(model_cls, column, values)
 
-    def count(self, g: str) -> int:
-        return self.grams.count(g)
-
     def add_customer(self, pk, dedupe_name: str, search_name: str, phone: str, credit_code, row=None) -> None:
         """A customer written by this chunk (pk None while it waits in the batch as `row`)."""
         sets = self.db if pk is not None else self.mem  # pk: written row by row, so it is in the database
@@ -498,16 +497,14 @@ class Known:
 
 def _fuzzy_maybe(known: Known, key: str, threshold: int) -> bool:
     """Whether `_fuzzy_candidates(customer, key, threshold)` could find anything (never False when it would)."""
-    from yingdan.duplicates.services import GRAM_BOUND, chosen_grams
-    from yingdan.search.grams import query_grams
+    from yingdan.duplicates.services import chosen_grams
 
     if known.has("customer", "dedupe_name", key):
         return True
     if threshold >= 100 or len(key) < 2:
         return False
-    sizes = [(min(known.count(g), GRAM_BOUND + 1), g) for g in query_grams(key)]
     names = known.grams.names
-    for g in chosen_grams(sizes, len(key), threshold):
+    for g in chosen_grams(known.grams.sizes(key), len(key), threshold):
         for other in names.many(known.grams.ids.get(g, ())):
             if other and fuzz.ratio(key, other, score_cutoff=threshold):
                 return True
@@ -525,8 +522,7 @@ def _fuzzy_verdict(known: Known, key: str, threshold: int) -> str:
     The replay: the exact key first; then the bigrams `chosen_grams` picks from the same (exact, capped)
     counts, and the candidates `top_shared` ranks from the ids under them (waiting rows rank as the newest ids,
     as they will be once written), scored with the same rapidfuzz ratio and cutoff."""
-    from yingdan.duplicates.services import GRAM_BOUND, chosen_grams, top_shared
-    from yingdan.search.grams import query_grams
+    from yingdan.duplicates.services import chosen_grams, top_shared
 
     if key in known.db[("customer", "dedupe_name")]:
         return HIT
@@ -534,11 +530,8 @@ def _fuzzy_verdict(known: Known, key: str, threshold: int) -> str:
         return FLUSH
     if threshold >= 100 or len(key) < 2:
         return NONE
-    grams = known.grams
-    big, counts, ids, over = grams.big, grams.counts, grams.ids, GRAM_BOUND + 1
-    # (what min(known.count(g), GRAM_BOUND + 1) gives, without a call per bigram)
-    chosen = chosen_grams([(over if g in big else min(counts.get(g, 0), over), g) for g in query_grams(key)],
-                          len(key), threshold)
+    ids = known.grams.ids
+    chosen = chosen_grams(known.grams.sizes(key), len(key), threshold)
     top = top_shared([ids[g] for g in chosen if ids.get(g)])
     if not top:
         return NONE
@@ -1060,9 +1053,9 @@ _NONE_PASSES = ("DateTimeField", "DateField", "TimeField", "DecimalField", "Dura
 
 def _field_plan(model) -> list:
     """Per concrete field: (field, attname, value types passed as they are, None passed as it is, auto
-    timestamp, a JSONField: a dict or list value goes straight to the backend's adapt_json_value). Passed as they are: values whose pre_save and get_db_prep_save give them back unchanged (exact
-    field classes: text, integers, booleans, foreign keys to integer ids). None is what get_db_prep_save gives
-    for None on those and on these exact classes (dates, times, numbers, UUIDs); an auto_now/auto_now_add
+    timestamp, a JSONField: a dict or list value goes straight to the backend's adapt_json_value). Passed as
+    they are: values whose pre_save and get_db_prep_save give them back unchanged (exact field classes: text,
+    integers, booleans, foreign keys to integer ids). None is what get_db_prep_save gives for None on those and on these exact classes (dates, times, numbers, UUIDs); an auto_now/auto_now_add
     field's pre_save sets the time. Any other field, or value, takes the field's own methods."""
     plan = _FIELD_PLANS.get(model)
     if plan is None:
@@ -1108,7 +1101,6 @@ def _row_plan(model, plan):
             (plain if ok and not auto and not json else special).append(i)
         row_plan = _ROW_PLANS[model] = (getter, tuple(plain), tuple(special), tuple(allowed))
     return row_plan
-
 
 
 class _Values:
@@ -1215,12 +1207,12 @@ def _insert(model, objs: list) -> None:
             except KeyError:  # (a field left out: prepared one by one)
                 raw = None
             if raw is not None:
-                kinds = tuple(map(type, raw))
-                ok = passing.get(kinds)
+                types = tuple(map(type, raw))
+                ok = passing.get(types)
                 if ok is None:
-                    ok = all(kinds[i] in allowed[i] for i in plain)
+                    ok = all(types[i] in allowed[i] for i in plain)
                     if len(passing) < 1000:
-                        passing[kinds] = ok
+                        passing[types] = ok
                 if ok:
                     row = list(raw)
                     for i in special:
