@@ -1,9 +1,10 @@
 """The import pipeline: upload → analyse (sheet, header row, automatic mapping) → preview (a dry run over the
 whole file) → run (transactional chunks, resumable) → summary, error file, undo.
 
-Rows are processed in chunks of CHUNK rows, each chunk one transaction and each row a savepoint inside it: a
-broken row rolls back alone and is reported; the job's counts and `next_row` are saved in the same transaction
-as the chunk's data, so a crashed or restarted job resumes after the last committed chunk.
+Rows are processed in chunks of CHUNK rows, each chunk a savepoint and each row a savepoint inside it: a broken
+row rolls back alone and is reported; the job's counts and `next_row` are saved with the chunk's data, and the
+chunks of up to TX_ROWS rows commit together (on SQLite the write lock is held that long, ~1 s), so a crashed or
+restarted job resumes after the last committed group of chunks.
 
 Customers (+ their contact) take the bulk path of `bulk.py` for chunks of BULK_MIN_ROWS rows or more: the same
 outcomes, with the duplicate check answered for the whole chunk and clean rows written with bulk INSERTs; a row
@@ -42,6 +43,7 @@ from .readers import Cell, ReadError
 
 log = logging.getLogger(__name__)
 CHUNK = 500
+TX_ROWS = 2_000  # rows a transaction of a job holds at most (CHUNK rows at a time, each chunk a savepoint)
 GC_THRESHOLDS = (100_000, 20, 100)  # the cyclic collector's pace while a job runs (see run_job)
 CHECKPOINT_EVERY = 0.25  # seconds between background checkpoints of a job on SQLite (0: none)
 UNDO_DAYS = 7
@@ -266,13 +268,15 @@ def run_job(job_id: int) -> ImportJob:
             # 20,000 it still took 2-4 s of a 100k-row import (a chunk's rows live past 20,000 allocations, so
             # they were walked and promoted), at every 100,000 (older generations 20 and 100) 0.1-0.2 s
             gc.set_threshold(*(max(mine, theirs) for mine, theirs in zip(GC_THRESHOLDS, gc_threshold, strict=False)))
-            chunk = []
             builder, last = None, None
             if bulk.plan(importer, ctx) is not None and bulk.BULK_MIN_ROWS <= CHUNK:  # rows built by the reading process
                 builder = ctx.cache["builder"] = bulk.Builder(importer, ctx, mapping, _labels(importer, ctx))
             built = ctx.cache["built"] = {}  # row number -> the row as built there (taken by bulk.run_chunk)
             rows = readers.iter_rows_ahead(job.file.path, job.file_format, job.sheet, prepare=builder, rows_hint=job.total_rows)
-            with contextlib.closing(rows):  # (stops the reading process if the job stops early)
+
+            def chunks():
+                nonlocal last
+                chunk = []
                 for num, values, prepared in rows:
                     if prepared is not last and prepared:
                         built.update(prepared)
@@ -282,10 +286,25 @@ def run_job(job_id: int) -> ImportJob:
                         continue
                     chunk.append((num, values))
                     if len(chunk) >= CHUNK:
-                        _run_chunk(job, importer, ctx, mapping, chunk)
+                        yield chunk
                         chunk = []
-            if chunk:
-                _run_chunk(job, importer, ctx, mapping, chunk)
+                if chunk:
+                    yield chunk
+
+            with contextlib.closing(rows):  # (stops the reading process if the job stops early)
+                pending = chunks()
+                more = True
+                while more:
+                    # TX_ROWS rows commit together (each chunk a savepoint inside): a commit writes every page
+                    # the chunks changed, and the pages of the indexes' random inserts are shared by more rows
+                    with _transaction(job):
+                        more, n = False, 0
+                        for chunk in pending:
+                            _run_chunk(job, importer, ctx, mapping, chunk)
+                            n += len(chunk)
+                            if n >= TX_ROWS:
+                                more = True
+                                break
             job.refresh_from_db()
             job.status = JobStatus.PREVIEWED if job.dry_run else JobStatus.DONE
             job.finished_at = timezone.now()
@@ -348,13 +367,7 @@ def _run_chunk(job, importer, ctx, mapping, chunk):
     rows = []
     sample = []
     dup_before = ctx.duplicates
-    with transaction.atomic():
-        if connection.vendor == "postgresql" and not connection.savepoint_ids:  # (the outermost transaction)
-            # The chunk and the job's progress (next_row) commit together, so a chunk lost to a crash right
-            # after its commit is simply imported again when the job resumes: its commit need not wait for the
-            # disk (~40 ms a chunk). The database stays consistent either way.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    with _transaction():
         for num, values, result, written, error in _chunk_results(importer, ctx, mapping, chunk):
             counts[result] += 1
             if result == RowResult.FAILED or (written and not job.dry_run):
@@ -372,6 +385,23 @@ def _run_chunk(job, importer, ctx, mapping, chunk):
         bulk.forget(ctx)
         with transaction.atomic():
             _save_progress(job, rows, counts, chunk, ctx.duplicates - dup_before, sample)
+
+
+@contextlib.contextmanager
+def _transaction(job=None):
+    """A transaction (a savepoint inside an open one) — for a group of the job's chunks (`job`), none for a
+    preview, whose chunks roll back one by one."""
+    if job is not None and job.dry_run:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and not connection.savepoint_ids:  # (the outermost transaction)
+            # The chunks and the job's progress (next_row) commit together, so chunks lost to a crash right
+            # after their commit are simply imported again when the job resumes: the commit need not wait for
+            # the disk (~40 ms a commit). The database stays consistent either way.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
 
 
 def _save_progress(job, rows, counts, chunk, dups, sample):

@@ -140,3 +140,45 @@ def test_new_builds_what_the_model_constructor_builds():
         assert da == db and sa.fields_cache == sb.fields_cache and sa.adding and sb.adding
         assert a.custom_fields is not b.custom_fields  # a computed default is not shared
         assert _new(model, values).custom_fields is not b.custom_fields
+
+
+@pytest.mark.django_db
+def test_read_all_reads_what_reading_row_by_row_reads():
+    """Names.read_all (three strings a part, laid out by running sums) holds what keep_all of the rows holds —
+    ids with and without gaps, parts of any size, empty and long keys — and declines keys it cannot lay out."""
+    from django.db import connection
+
+    from yingdan.core.tests.factories import make_customer, make_user
+    from yingdan.customers.models import Customer
+
+    user = make_user("names_reader")
+    made = [make_customer(user, name=f"读取测试{i}有限公司").pk for i in range(12)]
+    Customer._base_manager.filter(pk=made[3]).update(dedupe_name="")
+    Customer._base_manager.filter(pk=made[4]).update(dedupe_name="长" * 255)
+    Customer._base_manager.filter(pk__in=[made[5], made[9]]).delete()  # gaps
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    high = made[10]
+
+    def read(step=50_000, upto=high):
+        with connection.cursor() as cursor:
+            return Names.read_all(cursor, table, upto, step=step)
+
+    ref = Names()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, dedupe_name FROM {table} WHERE id <= %s", [high])
+        ref.keep_all(cursor.fetchall())
+    present = [pk for pk in made if pk <= high and pk not in (made[5], made[9])]
+    for step in (1, 3, 4, 50_000):
+        names = read(step)
+        for pk in range(made[-1] + 3):
+            assert names.get(pk, "absent") == ref.get(pk, "absent"), (step, pk)
+        assert names.many(present) == ref.many(present) and names.get(made[3]) == "" and names[made[4]] == "长" * 255
+        names[made[11]] = "后加的"  # it goes on like any other: added to, renamed
+        names[made[0]] = "改名"
+        assert names.many([made[0], made[11], made[1]]) == ["改名", "后加的", ref[made[1]]]
+    assert len(read(upto=0).starts) == 0
+    Customer._base_manager.filter(pk=made[6]).update(dedupe_name="𠀀字")  # beyond the BMP: row by row
+    assert read() is None and read(step=3) is None
+    if connection.vendor == "sqlite":  # (PostgreSQL holds no NUL in text)
+        Customer._base_manager.filter(pk=made[6]).update(dedupe_name="有\0零")
+        assert read() is None
