@@ -528,16 +528,16 @@ def db_setting(vendor: str, sql: str):
         return cursor.fetchone()[0]
 
 
-def test_sqlite_checkpoints_less_often_while_a_job_runs(monkeypatch, env):
+def test_sqlite_checkpoints_less_often_and_caches_less_while_a_job_runs(monkeypatch, env):
     def pace():
-        return db_setting("sqlite", "PRAGMA wal_autocheckpoint")
+        return db_setting("sqlite", "PRAGMA wal_autocheckpoint"), db_setting("sqlite", "PRAGMA cache_size")
 
     before, seen = pace(), []
     real = services._run_chunk
     monkeypatch.setattr(services, "_run_chunk", lambda *a: seen.append(pace()) or real(*a))
     job = services.create_job(env.admin, "customers", upload(xlsx_bytes(rows())), dry_run=False)
-    assert job.created > 0 and seen and set(seen) == {25_600}
-    assert pace() == before
+    assert job.created > 0 and seen and set(seen) == {(25_600, -services.IMPORT_CACHE_KIB)}
+    assert pace() == before and before[1] != -services.IMPORT_CACHE_KIB
 
 
 def test_a_job_runs_the_cyclic_collector_less_often_and_puts_its_pace_back(monkeypatch, env):
