@@ -469,18 +469,22 @@ class Grams:
             postgresql = connection.vendor == "postgresql"
             if self.all_names or postgresql:  # (PostgreSQL: two arrays, a join here hashes the whole customer table)
                 for grams in _chunks(sorted(small), GRAM_READ if postgresql else IN_BATCH):
+                    # each bigram's ids as one string, parsed by C-level loops (~3M gram rows a job were a tuple,
+                    # an append and a look-up each)
                     if postgresql:
-                        cursor.execute(f"SELECT gram, object_id FROM {table} WHERE kind = 1 AND gram = ANY(%s::text[])", [grams])
+                        cursor.execute(f"SELECT gram, string_agg(object_id::text, ',') FROM {table} "
+                                       "WHERE kind = 1 AND gram = ANY(%s::text[]) GROUP BY gram", [grams])
                     else:
-                        cursor.execute(f"SELECT gram, object_id FROM {table} WHERE kind = 1 AND gram IN ({', '.join(['%s'] * len(grams))})", grams)
-                    new = set()
-                    starts, extra = names.starts, names.extra  # (`pk not in names`, inline: ~3M gram rows a job)
-                    while rows := cursor.fetchmany(FETCH):
-                        self.size += len(rows)
-                        for g, pk in rows:
-                            ids[g].append(pk)
-                            if not (0 <= pk < len(starts) and starts[pk] >= 0) and pk not in extra:
-                                new.add(pk)
+                        cursor.execute(f"SELECT gram, group_concat(object_id) FROM {table} "
+                                       f"WHERE kind = 1 AND gram IN ({', '.join(['%s'] * len(grams))}) GROUP BY gram", grams)
+                    unnamed = []
+                    starts, extra = names.starts, names.extra
+                    for g, listed in cursor.fetchall():
+                        under = ids[g] = array("q", map(int, listed.split(",")))
+                        self.size += len(under)
+                        if not (0 <= min(under) and max(under) < len(starts) and min(map(starts.__getitem__, under)) >= 0):
+                            unnamed += [pk for pk in under if not (0 <= pk < len(starts) and starts[pk] >= 0) and pk not in extra]
+                    new = set(unnamed)
                     if self.all_names:  # (ids above `high` were added as they were caught up or written)
                         for pk in new:
                             names[pk] = None

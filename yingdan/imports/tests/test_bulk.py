@@ -633,3 +633,23 @@ def test_related_objects_are_checked_as_bulk_create_checks_them(env):
         contact.customer_id = env.held.pk + 1  # the id changed since: the held object is dropped
         check(contact, related)
         assert "customer" not in contact._state.fields_cache and contact.created_by == env.rep
+
+
+@pytest.mark.parametrize("scan", [0, 10**9])
+def test_the_bigram_view_holds_what_the_gram_table_holds(monkeypatch, env, scan):
+    """Grams.load: each bigram's ids ascending and complete, each id's company key — None for a gram row whose
+    customer is gone — whether every key is read in one pass (scan 0) or per gram row."""
+    from yingdan.search.grams import query_grams
+    from yingdan.search.models import SearchGram
+
+    monkeypatch.setattr(bulk, "NAMES_SCAN", scan)
+    made = [make_customer(env.rep, name=f"华信{tail}有限公司") for tail in ("达通科技", "远志贸易", "达通物流")]
+    gone = made[-1].pk + 1000
+    SearchGram.objects.create(kind=1, gram="华信", object_id=gone)
+    grams = bulk.Grams()
+    grams.load(["华信达通"])
+    for g in query_grams("华信达通"):
+        listed = sorted(SearchGram.objects.filter(kind=1, gram=g).values_list("object_id", flat=True))
+        assert listed and list(grams.ids[g]) == listed and grams.counts[g] == len(listed), g
+    assert gone in grams.ids["华信"] and grams.names[gone] is None
+    assert [grams.names[c.pk] for c in made] == [c.dedupe_name for c in made] and made[0].dedupe_name
