@@ -653,3 +653,16 @@ def test_the_bigram_view_holds_what_the_gram_table_holds(monkeypatch, env, scan)
         assert listed and list(grams.ids[g]) == listed and grams.counts[g] == len(listed), g
     assert gone in grams.ids["华信"] and grams.names[gone] is None
     assert [grams.names[c.pk] for c in made] == [c.dedupe_name for c in made] and made[0].dedupe_name
+
+
+def test_present_values_are_what_the_orm_finds(env):
+    made = [make_customer(env.rep, name=f"在库{i}有限公司", phone=f"021-6{i:07d}") for i in range(5)]
+    for model, column, values in (
+        (Customer, "dedupe_name", [c.dedupe_name for c in made[:3]] + ["不存在的公司", made[0].dedupe_name]),
+        (Customer, "phone", [made[1].phone, made[4].phone, "021-00000000"]),
+        (Contact, "mobile", ["13900000000"] + list(Contact.objects.values_list("mobile", flat=True)[:2])),
+    ):
+        orm = set(model._base_manager.filter(**{f"{column}__in": values}).values_list(column, flat=True))
+        assert bulk._in_values(model, column, values) == orm, column
+        assert orm or column == "mobile"
+    assert bulk._in_values(Customer, "dedupe_name", []) == set()
