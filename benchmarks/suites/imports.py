@@ -163,6 +163,16 @@ def _undo_import(before: dict) -> None:
                 cursor.executemany(f"DELETE FROM {table} WHERE kind = %s AND gram = %s AND object_id = %s", grams)
             for model in (Contact, Customer, ObjectChange):
                 cursor.execute(f"DELETE FROM {q(model._meta.db_table)} WHERE id > %s", [before[model]])
+            # the id sequences back where they were: else every run's records get ids further up, and the
+            # import's id-indexed arrays (bulk.Names) grow by the gap — ~0.6 MB of peak memory a run
+            for model in (Contact, Customer, ObjectChange, ImportJob, ImportRow):
+                table = model._meta.db_table
+                cursor.execute(f"SELECT MAX(id) FROM {q(table)}")
+                top = max(cursor.fetchone()[0] or 0, before.get(model, 0))
+                if connection.vendor == "postgresql":
+                    cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s, %s)", [table, max(top, 1), top > 0])
+                else:
+                    cursor.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [top, table])
 
 
 def run(ctx) -> dict:
