@@ -42,7 +42,7 @@ from .models import DuplicateMode, ImportJob, ImportRow, JobStatus, RowResult
 from .readers import Cell, ReadError
 
 log = logging.getLogger(__name__)
-CHUNK = 500
+CHUNK = 1_000  # rows decided and written together (500: ~1 s more per 100k rows; 2,000: more for the collector)
 TX_ROWS = 2_000  # rows a transaction of a job holds at most (CHUNK rows at a time, each chunk a savepoint)
 GC_THRESHOLDS = (100_000, 20, 100)  # the cyclic collector's pace while a job runs (see run_job)
 IMPORT_CACHE_KIB = 16_384  # the SQLite page cache of a job's connection (see _checkpoint_pace)
