@@ -236,6 +236,13 @@ class Names:
                     ends[pk] = end
         return names
 
+    def missing(self, pks) -> list:
+        """The ids among `pks` not held (`pk not in self`) — looked at one by one only when some is."""
+        starts = self.starts
+        if not len(pks) or (0 <= min(pks) and max(pks) < len(starts) and min(map(starts.__getitem__, pks)) >= 0):
+            return []
+        return [pk for pk in pks if pk not in self]
+
     def items(self):
         """(id, key) of every entry."""
         starts = self.starts
@@ -487,14 +494,11 @@ class Grams:
                     else:
                         cursor.execute(f"SELECT gram, group_concat(object_id) FROM {table} "
                                        f"WHERE kind = 1 AND gram IN ({', '.join(['%s'] * len(grams))}) GROUP BY gram", grams)
-                    unnamed = []
-                    starts, extra = names.starts, names.extra
+                    new = set()
                     for g, listed in cursor.fetchall():
                         under = ids[g] = array("q", map(int, listed.split(",")))
                         self.size += len(under)
-                        if not (0 <= min(under) and max(under) < len(starts) and min(map(starts.__getitem__, under)) >= 0):
-                            unnamed += [pk for pk in under if not (0 <= pk < len(starts) and starts[pk] >= 0) and pk not in extra]
-                    new = set(unnamed)
+                        new.update(names.missing(under))
                     if self.all_names:  # (ids above `high` were added as they were caught up or written)
                         for pk in new:
                             names[pk] = None
@@ -1145,8 +1149,9 @@ def _field_plan(model) -> list:
     """Per concrete field: (field, attname, value types passed as they are, None passed as it is, auto
     timestamp, a JSONField: a dict or list value goes straight to the backend's adapt_json_value). Passed as
     they are: values whose pre_save and get_db_prep_save give them back unchanged (exact field classes: text,
-    integers, booleans, foreign keys to integer ids). None is what get_db_prep_save gives for None on those and on these exact classes (dates, times, numbers, UUIDs); an auto_now/auto_now_add
-    field's pre_save sets the time. Any other field, or value, takes the field's own methods."""
+    integers, booleans, foreign keys to integer ids). None is what get_db_prep_save gives for None on those and
+    on these exact classes (dates, times, numbers, UUIDs); an auto_now/auto_now_add field's pre_save sets the
+    time. Any other field, or value, takes the field's own methods."""
     plan = _FIELD_PLANS.get(model)
     if plan is None:
         from django.db import models

@@ -35,6 +35,8 @@ def test_many_decodes_a_candidate_list_at_once():
     assert names.many([9, 4, 1]) == ["😀表情", "nul\0inside", "甲乙"]  # one kept aside: item by item
     assert names.many([-3, 1]) == ["waiting", "甲乙"]
     assert names.many([]) == []
+    assert names.missing([1, 2, 9]) == [] and names.missing([]) == []
+    assert names.missing([1, 5, -3, -8, 10**7, 4]) == [5, -8, 10**7]  # (-3 waits in `extra`; 4 holds NUL: there too)
 
 
 def test_keep_sets_only_what_is_missing():
