@@ -203,12 +203,35 @@ def top_shared(lists, limit: int = SCORED) -> list[int]:
     the ids under each bigram, each ascending without repeats.
 
     A defined order (not the order the database happens to list gram rows in), so the import's batch replay
-    (imports/bulk.py) ranks exactly as the check does. Most candidates share one bigram: those sharing more are
-    found by set intersections, the rest are the lowest ids, which lie at the lists' heads."""
+    (imports/bulk.py) ranks exactly as the check does: the first `limit` ids by (shared bigrams descending, id),
+    as a set (`ranked_shared` gives them in that order, with their counts)."""
     if len(lists) == 1:
         return list(lists[0][:limit])
     if sum(map(len, lists)) <= limit:
         return list(set().union(*lists))
+    ranked, _shared = _top(lists, limit)
+    return ranked
+
+
+def ranked_shared(lists, limit: int = SCORED) -> tuple[list[int], list[int]]:
+    """`top_shared`'s ids in rank order (shared bigrams descending, then id) and how many bigrams each shares."""
+    if len(lists) == 1:
+        ranked = list(lists[0][:limit])
+        return ranked, [1] * len(ranked)
+    if sum(map(len, lists)) <= limit:
+        shared: dict = {}
+        for ids in lists:
+            for pk in ids:
+                shared[pk] = shared.get(pk, 0) + 1
+        ranked = sorted(shared, key=lambda pk: (-shared[pk], pk))
+        return ranked, [shared[pk] for pk in ranked]
+    ranked, shared = _top(lists, limit)
+    return ranked, [shared.get(pk, 1) for pk in ranked]
+
+
+def _top(lists, limit: int) -> tuple[list[int], dict]:
+    """Most candidates share one bigram: those sharing more are found by set intersections, the rest are the
+    lowest ids, which lie at the lists' heads. Returns the ranked ids and the counts of those sharing more than one."""
     sets = [set(lst) for lst in lists]  # (each list made a set once: set & set does not box ids again)
     multi: set = set()
     for i in range(len(sets) - 1):
@@ -216,6 +239,7 @@ def top_shared(lists, limit: int = SCORED) -> list[int]:
         for j in range(i + 1, len(sets)):
             multi |= first & sets[j]
     ranked = sorted(multi)
+    shared: dict = {}
     if multi:
         shared = dict.fromkeys(ranked, 0)
         for ids in sets:
@@ -223,12 +247,12 @@ def top_shared(lists, limit: int = SCORED) -> list[int]:
                 shared[pk] += 1
         ranked.sort(key=shared.__getitem__, reverse=True)  # stable: by id within a count
         if len(ranked) >= limit:
-            return ranked[:limit]
+            return ranked[:limit], shared
     need = limit - len(ranked)
     head: set = set()
     for lst in lists:
         head.update(lst[: need + len(ranked)])
-    return ranked + sorted(head - multi)[:need]
+    return ranked + sorted(head - multi)[:need], shared
 
 
 def _fuzzy_candidates(target_type: str, key: str, threshold: int, enough: int = 0) -> dict[int, float]:
