@@ -724,3 +724,36 @@ def test_present_values_are_what_the_orm_finds(env):
         assert bulk._in_values(model, column, values) == orm, column
         assert orm or column == "mobile"
     assert bulk._in_values(Customer, "dedupe_name", []) == set()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_reading_process_works_out_the_stored_half_through_a_connection_of_its_own(monkeypatch, env):
+    """The real thing, with committed data (a second connection sees nothing of a test's transaction, nor of
+    an in-memory SQLite database): the forked reading process reads the stored customers itself, and the
+    import's outcomes are the per-row path's."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("a second connection cannot see an in-memory SQLite database (PostgreSQL runs this in CI)")
+    tie_env(env, match_first=True)
+    monkeypatch.setattr(services, "CHUNK", 40)
+    monkeypatch.setattr(readers, "AHEAD_MIN_ROWS", 0)
+    worked_out = []
+    unpack = bulk.Builder.unpack
+
+    def counted(self, *args):
+        row = unpack(self, *args)
+        worked_out.append(row.stored is not None)
+        return row
+
+    monkeypatch.setattr(bulk.Builder, "unpack", counted)
+    data = xlsx_bytes(rows() + tie_rows()[1:])
+    snaps = []
+    for minimum in (10**9, 1):
+        monkeypatch.setattr(bulk, "BULK_MIN_ROWS", minimum)
+        job = services.create_job(env.admin, "customers", upload(data), options={"mode": "skip"}, dry_run=False)
+        snaps.append(snapshot(job))
+        services.undo_job(env.admin, job)
+    assert_same(*snaps)
+    assert snaps[0]["counts"][1] > 80 and snaps[0]["counts"][5] >= 3, snaps[0]["counts"]
+    assert worked_out.count(True) >= 90, worked_out
