@@ -17,7 +17,9 @@ bound), ranks them by shared bigrams, and scores only the best few hundred with 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
 
 from django.apps import apps
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -219,12 +221,10 @@ def ranked_shared(lists, limit: int = SCORED) -> tuple[list[int], list[int]]:
         ranked = list(lists[0][:limit])
         return ranked, [1] * len(ranked)
     if sum(map(len, lists)) <= limit:
-        shared: dict = {}
-        for ids in lists:
-            for pk in ids:
-                shared[pk] = shared.get(pk, 0) + 1
-        ranked = sorted(shared, key=lambda pk: (-shared[pk], pk))
-        return ranked, [shared[pk] for pk in ranked]
+        shared = Counter(chain.from_iterable(lists))  # (counted in C)
+        ranked = sorted(shared)
+        ranked.sort(key=shared.__getitem__, reverse=True)  # stable: by id within a count
+        return ranked, list(map(shared.__getitem__, ranked))
     ranked, shared = _top(lists, limit)
     return ranked, [shared.get(pk, 1) for pk in ranked]
 

@@ -38,7 +38,7 @@ import logging
 import operator
 import os
 from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from decimal import Decimal
 from itertools import accumulate
 
@@ -558,8 +558,8 @@ class Stored:
     - the capped counts of the key's bigrams among the stored customers (`Grams.sizes`, in `query_grams` order);
     - the bigrams with stored rows the job is expected to choose: `chosen_grams` on those counts plus the bigrams of
       the file's earlier rows predicted to be created (built here, and not found a duplicate of here);
-    - the stored candidates `top_shared` ranks under them, in rank order, one byte each: 2 * bigrams shared, plus 1
-      if it scores at or above the threshold.
+    - how many of those bigrams each stored candidate `top_shared` ranks under them shares (in rank order, a
+      byte each), and the rank of the first that scores at or above the threshold (-1: none does).
 
     The job (`_fuzzy_split`) adds the counts of the customers above `high` (`Fresh`), chooses itself, and uses the
     ranking only when it chose the same bigrams with stored rows; else it reads the bigram table for that key and
@@ -573,7 +573,7 @@ class Stored:
         self.own_db = False
         self.grams = None
         self.off = False
-        self.predicted: dict = {}  # bigram -> rows of the file so far predicted to be created under it
+        self.predicted = Counter()  # bigram -> rows of the file so far predicted to be created under it
 
     def close(self) -> None:
         """Close the connection of its own (the reading process is done)."""
@@ -602,7 +602,7 @@ class Stored:
         self.grams.high, self.grams.frozen = self.high, True
 
     def infos(self, rows, here: bool = False) -> list:
-        """[{(field, threshold): info} or None] for [(dup values, name grams)] of built rows, in file order."""
+        """[(info or None per rule of `rules`) or None] for [(dup values, name grams)] of built rows, in file order."""
         from yingdan.duplicates.services import GRAM_BOUND, SCORED, chosen_grams, ranked_shared
 
         if self.grams is None and not self.off:
@@ -624,8 +624,8 @@ class Stored:
         ids = grams.ids
         for dup, row_grams in rows:
             values = dup.get("customer") or {}
-            info, found = {}, False
-            for field, threshold in self.rules:
+            info, found = [None] * len(self.rules), False
+            for k, (field, threshold) in enumerate(self.rules):
                 key = values.get(field)
                 if key is None or threshold >= 100 or len(key) < 2:
                     continue
@@ -634,15 +634,15 @@ class Stored:
                                       len(key), threshold)
                 with_rows = tuple(sorted(g for g in chosen if ids.get(g)))
                 ranked, shared = ranked_shared([ids[g] for g in with_rows], SCORED) if with_rows else ([], [])
-                matched = {i for _o, _s, i in process.extract(key, grams.names.many(ranked), scorer=fuzz.ratio,
-                                                              score_cutoff=threshold, limit=None)} if ranked else ()
-                found = found or bool(matched)
-                info[(field, threshold)] = (tuple(n for n, _g in sizes), with_rows,
-                                            bytes(2 * min(n, 127) + (i in matched) for i, n in enumerate(shared)))
-            out.append(info)
+                matched = process.extract(key, grams.names.many(ranked), scorer=fuzz.ratio, score_cutoff=threshold,
+                                          limit=None) if ranked else ()
+                first = min(i for _o, _s, i in matched) if matched else -1
+                found = found or first >= 0
+                # (a key of at most 255 characters shares at most 254 bigrams: a byte each)
+                info[k] = (tuple(n for n, _g in sizes), with_rows, bytes(shared), first)
+            out.append(tuple(info))
             if not found:  # (predicted to be created: the job counts it under its bigrams)
-                for g in row_grams:
-                    predicted[g] = predicted.get(g, 0) + 1
+                predicted.update(row_grams)
         return out
 
 
@@ -710,39 +710,63 @@ class Fresh:
 
 def _fuzzy_split(known, key: str, threshold: int, info) -> str | None:
     """`_fuzzy_verdict`'s replay from the stored half the reading process sent (`Stored`) and the job's `Fresh`
-    view; None when the job chooses other bigrams with stored rows than the reading process did."""
+    view; None when the job chooses other bigrams with stored rows than the reading process did.
+
+    The check's candidates are the first SCORED by (bigrams shared, id) over both halves (`top_shared`); every
+    stored id is lower than every fresh one, so at a tie the stored come first. The stored candidate that scores
+    (the first in rank order, `first`) is among them when fewer than SCORED - first fresh ones share more; a
+    fresh one is when fewer than SCORED - j stored ones share at least as many."""
     from yingdan.duplicates.services import GRAM_BOUND, SCORED, chosen_grams, ranked_shared
     from yingdan.search.grams import query_grams
 
-    stored_sizes, with_rows, ranked = info
+    stored_sizes, with_rows, shared, first = info
     fresh = known.fresh
+    ids, big = fresh.ids, fresh.big
     over = GRAM_BOUND + 1
     grams = query_grams(key)
-    sizes = [(min(n + fresh.count(g), over), g) for n, g in zip(stored_sizes, grams, strict=True)]
+    sizes = []
+    for n, g in zip(stored_sizes, grams, strict=True):
+        lst = ids.get(g)
+        if lst:
+            n += len(lst)
+        elif g in big:
+            n = over
+        sizes.append((n if n < over else over, g))
     chosen = chosen_grams(sizes, len(key), threshold)
     if tuple(sorted(g for n, g in zip(stored_sizes, grams, strict=True) if n and g in chosen)) != with_rows:
         return None
-    lists = [fresh.ids[g] for g in chosen if fresh.ids.get(g)]
-    new, new_shared = ranked_shared(lists, SCORED) if lists else ((), ())
-    # the first SCORED by (bigrams shared, id), stored ids (all lower) first at a tie: as `top_shared` over both
-    i = j = 0
-    verdict = NONE
-    for _ in range(SCORED):
-        if i < len(ranked) and (j >= len(new) or ranked[i] >> 1 >= new_shared[j]):
-            if ranked[i] & 1:
-                return HIT
-            i += 1
-        elif j < len(new):
-            pk = new[j]
-            other = fresh.names.get(pk)
-            if other and fuzz.ratio(key, other, score_cutoff=threshold):
-                if pk not in known.pending:
-                    return HIT
-                verdict = FLUSH
-            j += 1
-        else:
+    lists = [ids[g] for g in chosen if g in ids]
+    if not lists:
+        return NONE if first < 0 else HIT
+    new, new_shared = ranked_shared(lists, SCORED)
+    if first >= 0:
+        c = shared[first]
+        above = 0
+        for n in new_shared:  # (descending)
+            if n <= c:
+                break
+            above += 1
+        if first + above < SCORED:
+            return HIT
+    cut, c = len(new), -1
+    for j in range(len(new)):
+        if new_shared[j] != c:  # (a new count: the stored candidates sharing at least as many, a descending run)
+            c = new_shared[j]
+            ahead = len(shared) - len(shared.lstrip(_AT_LEAST[c]))
+        if j + ahead >= SCORED:
+            cut = j
             break
+    verdict = NONE
+    pending = known.pending
+    for _other, _score, j in process.extract(key, list(map(fresh.names.get, new[:cut])), scorer=fuzz.ratio,
+                                             score_cutoff=threshold, limit=None):
+        if new[j] not in pending:
+            return HIT
+        verdict = FLUSH
     return verdict
+
+
+_AT_LEAST = [bytes(range(c, 256)) for c in range(256)]  # bytes.lstrip(_AT_LEAST[c]): a leading run of values >= c
 
 
 # -- the chunk's view of existing records -----------------------------------------------------------
@@ -916,7 +940,7 @@ def _customer_verdict(plan, known: Known, customer, values_by_target: dict | Non
             field = c["field"]
             if c.get("match") == "fuzzy" and field in FUZZY_KEYS:
                 threshold = int(c.get("threshold", DEFAULT_THRESHOLD))
-                v = _fuzzy_verdict(known, values[field], threshold, stored and stored.get((field, threshold)))
+                v = _fuzzy_verdict(known, values[field], threshold, stored and stored[plan["stored_rules"][(field, threshold)]])
             elif values[field] in known.db[("customer", mapping[field][1])]:
                 v = HIT
             elif values[field] in known.mem[("customer", mapping[field][1])]:
@@ -1107,7 +1131,9 @@ class Builder:
             cursor.execute(f"SELECT MAX(id), COUNT(*) FROM {connection.ops.quote_name(Customer._meta.db_table)}")
             high, count = cursor.fetchone()
         p["fresh"] = Fresh(high or 0)
-        return Stored(connection.alias, high or 0, count, sorted(rules))
+        rules = sorted(rules)
+        p["stored_rules"] = {rule: i for i, rule in enumerate(rules)}
+        return Stored(connection.alias, high or 0, count, rules)
 
     def close(self) -> None:
         """The reading process is done (its connection of its own is closed)."""
