@@ -42,6 +42,11 @@ def validate_credit_code(value: str) -> None:
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
 SERVICE_RE = re.compile(r"^(400|800)\d{7}$")
+_SCIENTIFIC_RE = re.compile(r"[eE][+-]?\d")
+_EXTENSION_RE = re.compile(r"(?:转|ext\.?|x|#)\s*(\d{1,6})\s*$", re.I)
+_CANONICAL_EXT_RE = re.compile(r"\s*(0\d{2,3})[\s-]?(\d{7,8})[\s-](\d{1,6})\s*")
+_SEPARATORS_RE = re.compile(r"[\s\-()（）.]")
+_INTERNATIONAL_RE = re.compile(r"\+\d{6,15}")
 
 
 @functools.lru_cache(maxsize=4096)  # (pure; a save validates, normalises and duplicate-checks one number)
@@ -53,25 +58,25 @@ def normalize_phone(value: str) -> str:
     text = to_halfwidth(value or "").strip()
     if not text:
         return ""
-    if re.search(r"[eE][+-]?\d", text):
+    if _SCIENTIFIC_RE.search(text):
         raise ValidationError(_("The phone number looks like scientific notation (digits were lost); enter it in full."), code="scientific")
     ext = ""
-    m = re.search(r"(?:转|ext\.?|x|#)\s*(\d{1,6})\s*$", text, re.I)
+    m = _EXTENSION_RE.search(text)
     if m:
         ext = m.group(1)
         text = text[: m.start()]
     else:
         # Our own canonical landline form with an extension: 021-62345678-801
-        m = re.fullmatch(r"\s*(0\d{2,3})[\s-]?(\d{7,8})[\s-](\d{1,6})\s*", text)
+        m = _CANONICAL_EXT_RE.fullmatch(text)
         if m:
             text, ext = m.group(1) + m.group(2), m.group(3)
-    compact = re.sub(r"[\s\-()（）.]", "", text)
+    compact = _SEPARATORS_RE.sub("", text)
     if compact.startswith("+86"):
         compact = compact[3:]
     elif compact.startswith("0086"):
         compact = compact[4:]
     elif compact.startswith("+"):
-        if re.fullmatch(r"\+\d{6,15}", compact):
+        if _INTERNATIONAL_RE.fullmatch(compact):
             return compact
         raise ValidationError(_("Enter a valid phone number."), code="invalid")
     if not compact.isdigit():

@@ -598,8 +598,12 @@ class Stored:
                 db.close()
             return
         self.db, self.own_db = db, not here
-        self.grams = Grams()
-        self.grams.high, self.grams.frozen = self.high, True
+        self.grams = grams = Grams()
+        grams.high, grams.frozen = self.high, True
+        with db.cursor() as cursor:  # (every key at once: the rows of a large import ask for most of them)
+            every = Names.read_all(cursor, table, self.high, vendor=db.vendor)
+        if every is not None:
+            grams.names, grams.all_names = every, True
 
     def infos(self, rows, here: bool = False) -> list:
         """[(info or None per rule of `rules`) or None] for [(dup values, name grams)] of built rows, in file order."""
