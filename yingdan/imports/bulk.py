@@ -40,7 +40,7 @@ import os
 from array import array
 from collections import Counter, defaultdict
 from decimal import Decimal
-from itertools import accumulate
+from itertools import accumulate, chain
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -720,7 +720,7 @@ def _fuzzy_split(known, key: str, threshold: int, info) -> str | None:
     stored id is lower than every fresh one, so at a tie the stored come first. The stored candidate that scores
     (the first in rank order, `first`) is among them when fewer than SCORED - first fresh ones share more; a
     fresh one is when fewer than SCORED - j stored ones share at least as many."""
-    from yingdan.duplicates.services import GRAM_BOUND, SCORED, chosen_grams, ranked_shared
+    from yingdan.duplicates.services import GRAM_BOUND, SCORED, chosen_grams
     from yingdan.search.grams import query_grams
 
     stored_sizes, with_rows, shared, first = info
@@ -742,7 +742,12 @@ def _fuzzy_split(known, key: str, threshold: int, info) -> str | None:
     lists = [ids[g] for g in chosen if g in ids]
     if not lists:
         return NONE if first < 0 else HIT
-    new, new_shared = ranked_shared(lists, SCORED)
+    counts = Counter(chain.from_iterable(lists))  # (counted in C)
+    # when the stored candidates fill the cut, only a fresh one sharing more than the last of them can enter it
+    floor = shared[-1] if len(shared) >= SCORED else 0
+    new = sorted(pk for pk, n in counts.items() if n > floor) if floor else sorted(counts)
+    new.sort(key=counts.__getitem__, reverse=True)  # stable: by id within a count
+    new_shared = list(map(counts.__getitem__, new))
     if first >= 0:
         c = shared[first]
         above = 0
