@@ -738,6 +738,7 @@ def test_the_reading_process_works_out_the_stored_half_through_a_connection_of_i
     tie_env(env, match_first=True)
     monkeypatch.setattr(services, "CHUNK", 40)
     monkeypatch.setattr(readers, "AHEAD_MIN_ROWS", 0)
+    monkeypatch.setattr(bulk.Stored, "WAIT", True)  # (else the first batches may go before its view is open)
     worked_out = []
     unpack = bulk.Builder.unpack
 
