@@ -41,11 +41,45 @@ def _rss_split() -> tuple[float, float]:
     return anon, file
 
 
+def _children(pid: int) -> list[int]:
+    out = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                out += [int(c) for c in fh.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def _pss_mb(pid) -> float:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _total_pss_mb() -> float:
+    """This process and its children (the import's reading process), each page counted once (PSS: a page
+    shared after the fork counts half in each)."""
+    pids, todo = [], [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        todo += _children(pid)
+    return sum(_pss_mb(pid) for pid in pids)
+
+
 class PeakRSS:
     def __enter__(self):
         self.start = _rss_mb()
         self.peak = self.start
         self.split = _rss_split()  # (anon, file) at the peak, for the log
+        self.total = _total_pss_mb()  # peak of this process and its reading process together
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._watch, daemon=True)
         self._t.start()
@@ -59,6 +93,7 @@ class PeakRSS:
         rss = _rss_mb()
         if rss > self.peak:
             self.peak, self.split = rss, _rss_split()
+        self.total = max(self.total, _total_pss_mb())
 
     def __exit__(self, *exc):
         self._stop.set()
@@ -207,9 +242,11 @@ def run(ctx) -> dict:
         ctx.log(f"{kind} {n} rows: {elapsed:.1f} s, {n / elapsed:.0f} rows/s, created={job.created} "
                 f"updated={job.updated} skipped={job.skipped} failed={job.failed} duplicates={job.duplicates} "
                 f"status={job.status} {job.message[:200]}; RSS {mem.start:.0f} → peak {mem.peak:.0f} MB "
-                f"(at the peak: anon {mem.split[0]:.0f} MB, file-backed {mem.split[1]:.0f} MB)")
+                f"(at the peak: anon {mem.split[0]:.0f} MB, file-backed {mem.split[1]:.0f} MB); with the reading process "
+                f"(PSS) {mem.total:.0f} MB")
         out.update(ctx.record(f"import_xlsx_{n}_rows", [elapsed * 1000], target_ms=30_000 * n / 100_000,
                               rows_per_s=round(n / elapsed), peak_rss_mb=round(mem.peak), start_rss_mb=round(mem.start),
+                              peak_pss_with_reader_mb=round(mem.total),
                               created=job.created, skipped=job.skipped, failed=job.failed, real_import=not dry))
     finally:
         t0 = time.perf_counter()

@@ -37,7 +37,6 @@ import datetime as dt
 import logging
 import operator
 import os
-import threading
 from array import array
 from collections import Counter, defaultdict
 from decimal import Decimal
@@ -70,6 +69,7 @@ IN_BATCH = 900
 GRAM_READ = 2_000  # bigrams whose rows are read per statement on PostgreSQL (each at most GRAM_BOUND rows)
 FETCH = 20_000  # gram rows fetched at a time
 NAMES_SCAN = 100_000  # gram rows held by the job above which every customer's key is read in one pass
+STORED_CACHE_KIB = 4_096  # SQLite page cache of the reading process's connection (`Stored`)
 COUNT_BATCH = 400  # capped gram counts per statement (SQLite allows 500 terms in a compound SELECT)
 
 _MISSING = object()
@@ -371,6 +371,7 @@ class Grams:
         self.size = 0
         self.all_names = False  # every customer up to `high` is in `names` (one pass over the table)
         self.frozen = False  # the stored customers up to `high` only (the reading process's view: `Stored`)
+        self.typecode = "q"  # of the id arrays ("i" will do for stored ids under 2**31: half the memory)
 
     def sizes(self, key: str) -> list[tuple[int, str]]:
         """(rows, bigram) for each bigram of a company key — rows counted up to GRAM_BOUND + 1, as the check's
@@ -477,7 +478,7 @@ class Grams:
                     self.big.add(g)
                 else:
                     self.counts[g] = n
-                    self.ids[g] = array("q")  # 8 bytes an id (a list of ints: 36)
+                    self.ids[g] = array(self.typecode)  # 8 bytes an id (a list of ints: 36)
                     if n:
                         small.append(g)
             # the ids under them, and their company keys (None: a gram row whose customer is gone — the
@@ -509,7 +510,7 @@ class Grams:
                                        grams + upto_args)
                     new = set()
                     for g, listed in cursor.fetchall():
-                        under = ids[g] = array("q", map(int, listed.split(",")))
+                        under = ids[g] = array(self.typecode, map(int, listed.split(",")))
                         self.size += len(under)
                         new.update(names.missing(under))
                     if self.all_names:  # (ids above `high` were added as they were caught up or written)
@@ -544,7 +545,7 @@ def _sort_lists(ids: dict, grams) -> None:
     for g in grams:
         a = ids.get(g)
         if a is not None and len(a) > 1:
-            ids[g] = array("q", sorted(a))
+            ids[g] = array(a.typecode, sorted(a))
 
 
 class Stored:
@@ -567,8 +568,6 @@ class Stored:
     replays in full. Same assumption as the job's own view (`Grams`): stored customers are not renamed or deleted
     while the import runs; a job that updates one stops using this view."""
 
-    WAIT = False  # (tests) wait for the view to open instead of sending the first batches without it
-
     def __init__(self, alias: str, high: int, count: int, rules):
         self.alias, self.high, self.count = alias, high, count
         self.rules = rules  # [(field, threshold)] of the one-condition fuzzy customer rules
@@ -576,8 +575,6 @@ class Stored:
         self.own_db = False
         self.grams = None
         self.off = False
-        self.ready = False  # the view is open (`_open`)
-        self.opening = None  # the thread opening it
         self.predicted = Counter()  # bigram -> rows of the file so far predicted to be created under it
 
     def close(self) -> None:
@@ -592,10 +589,13 @@ class Stored:
         from yingdan.customers.models import Customer
 
         db = connections[self.alias] if here else connections.create_connection(self.alias)
-        if not here:
-            db.inc_thread_sharing()  # (opened by a thread, used by the process's main thread once it is done)
         table = db.ops.quote_name(Customer._meta.db_table)
         with db.cursor() as cursor:
+            if db.vendor == "sqlite" and not here:
+                # it reads the whole customer table once: through a small page cache, not a memory map that
+                # would keep ~250 MB of it resident in this process
+                cursor.execute("PRAGMA mmap_size=0")
+                cursor.execute(f"PRAGMA cache_size=-{STORED_CACHE_KIB}")
             cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE id <= %s", [self.high])
             seen = cursor.fetchone()[0]
         if seen != self.count:
@@ -607,40 +607,23 @@ class Stored:
         self.db, self.own_db = db, not here
         self.grams = grams = Grams()
         grams.high, grams.frozen = self.high, True
+        if self.high < 2**31:
+            grams.typecode = "i"
         with db.cursor() as cursor:  # (every key at once: the rows of a large import ask for most of them)
             every = Names.read_all(cursor, table, self.high, vendor=db.vendor)
         if every is not None:
             grams.names, grams.all_names = every, True
-        self.ready = True
-
-    def _open_safely(self, here: bool) -> None:
-        try:
-            self._open(here)
-        except Exception:
-            log.warning("import: the reading process cannot read the database: the job replays in full", exc_info=True)
-            self.off = True
 
     def infos(self, rows, here: bool = False) -> list:
-        """[(info or None per rule of `rules`) or None] for [(dup values, name grams)] of built rows, in file order.
-
-        The view is opened by a thread (~1-2 s for 1M customers: the count, every key) while the first batches
-        are read and built and sent without it (the job replays those in full, counted here as created):
-        the job's process would otherwise wait for it with nothing to do."""
+        """[(info or None per rule of `rules`) or None] for [(dup values, name grams)] of built rows, in file order."""
         from yingdan.duplicates.services import GRAM_BOUND, SCORED, chosen_grams, ranked_shared
 
-        if not self.ready and not self.off:
-            if here:
-                self._open_safely(here)
-            else:
-                if self.opening is None:
-                    self.opening = threading.Thread(target=self._open_safely, args=(here,), daemon=True)
-                    self.opening.start()
-                if self.WAIT:
-                    self.opening.join()
-                if self.opening.is_alive() or not self.ready:
-                    for _dup, row_grams in rows:
-                        self.predicted.update(row_grams)
-                    return [None] * len(rows)
+        if self.grams is None and not self.off:
+            try:
+                self._open(here)
+            except DatabaseError:
+                log.warning("import: the reading process cannot read the database: the job replays in full", exc_info=True)
+                self.off = True
         if self.off:
             return [None] * len(rows)
         keys = []

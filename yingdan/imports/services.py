@@ -46,6 +46,7 @@ CHUNK = 1_000  # rows decided and written together (500: ~1 s more per 100k rows
 TX_ROWS = 2_000  # rows a transaction of a job holds at most (CHUNK rows at a time, each chunk a savepoint)
 GC_THRESHOLDS = (100_000, 20, 100)  # the cyclic collector's pace while a job runs (see run_job)
 IMPORT_CACHE_KIB = 16_384  # the SQLite page cache of a job's connection (see _checkpoint_pace)
+IMPORT_MMAP_BYTES = 64 << 20  # ... and the part of the database file it maps at most (256 MB otherwise)
 CHECKPOINT_EVERY = 0.25  # seconds between background checkpoints of a job on SQLite (0: none)
 UNDO_DAYS = 7
 HEADER_SCAN = 10
@@ -211,10 +212,14 @@ def _checkpoint_pace(pages: int = 25_600, every: float = CHECKPOINT_EVERY):
         before = cursor.fetchone()[0]
         cursor.execute("PRAGMA cache_size")
         cache_before = cursor.fetchone()[0]
+        cursor.execute("PRAGMA mmap_size")
+        mmap_before = (cursor.fetchone() or [0])[0]
         cursor.execute("PRAGMA journal_mode")
         wal = str(cursor.fetchone()[0]).lower() == "wal"
         cursor.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
         cursor.execute(f"PRAGMA cache_size={-int(IMPORT_CACHE_KIB)}")
+        if mmap_before > IMPORT_MMAP_BYTES:
+            cursor.execute(f"PRAGMA mmap_size={int(IMPORT_MMAP_BYTES)}")
     path = str(connection.settings_dict["NAME"])
     stop = threading.Event()
     helper = None
@@ -230,6 +235,8 @@ def _checkpoint_pace(pages: int = 25_600, every: float = CHECKPOINT_EVERY):
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA wal_autocheckpoint={int(before)}")
             cursor.execute(f"PRAGMA cache_size={int(cache_before)}")
+            if mmap_before > IMPORT_MMAP_BYTES:
+                cursor.execute(f"PRAGMA mmap_size={int(mmap_before)}")
 
 
 def _checkpoints(path: str, every: float, stop: threading.Event) -> None:

@@ -598,6 +598,30 @@ def test_sqlite_checkpoints_less_often_and_caches_less_while_a_job_runs(monkeypa
     assert pace() == before and before[1] != -services.IMPORT_CACHE_KIB
 
 
+def test_sqlite_maps_less_of_the_database_file_while_a_job_runs(monkeypatch, tmp_path):
+    """(The test database lives in memory and maps nothing: a database file of its own, same settings.)"""
+    from django.db import connection, connections
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    db = connections.create_connection("default")
+    db.settings_dict = {**db.settings_dict, "NAME": str(tmp_path / "mapped.sqlite3")}
+    monkeypatch.setattr(services, "connection", db)
+
+    def mapped():
+        with db.cursor() as cursor:
+            cursor.execute("PRAGMA mmap_size")
+            return cursor.fetchone()[0]
+
+    try:
+        before = mapped()
+        with services._checkpoint_pace(every=0):
+            during = mapped()
+        assert during == services.IMPORT_MMAP_BYTES < before == mapped(), (before, during)
+    finally:
+        db.close()
+
+
 def test_a_job_runs_the_cyclic_collector_less_often_and_puts_its_pace_back(monkeypatch, env):
     import gc
 
@@ -738,7 +762,6 @@ def test_the_reading_process_works_out_the_stored_half_through_a_connection_of_i
     tie_env(env, match_first=True)
     monkeypatch.setattr(services, "CHUNK", 40)
     monkeypatch.setattr(readers, "AHEAD_MIN_ROWS", 0)
-    monkeypatch.setattr(bulk.Stored, "WAIT", True)  # (else the first batches may go before its view is open)
     worked_out = []
     unpack = bulk.Builder.unpack
 
