@@ -17,9 +17,7 @@ bound), ranks them by shared bigrams, and scores only the best few hundred with 
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
-from itertools import chain
 
 from django.apps import apps
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -205,33 +203,12 @@ def top_shared(lists, limit: int = SCORED) -> list[int]:
     the ids under each bigram, each ascending without repeats.
 
     A defined order (not the order the database happens to list gram rows in), so the import's batch replay
-    (imports/bulk.py) ranks exactly as the check does: the first `limit` ids by (shared bigrams descending, id),
-    as a set (`ranked_shared` gives them in that order, with their counts)."""
+    (imports/bulk.py) ranks exactly as the check does. Most candidates share one bigram: those sharing more are
+    found by set intersections, the rest are the lowest ids, which lie at the lists' heads."""
     if len(lists) == 1:
         return list(lists[0][:limit])
     if sum(map(len, lists)) <= limit:
         return list(set().union(*lists))
-    ranked, _shared = _top(lists, limit)
-    return ranked
-
-
-def ranked_shared(lists, limit: int = SCORED) -> tuple[list[int], list[int]]:
-    """`top_shared`'s ids in rank order (shared bigrams descending, then id) and how many bigrams each shares."""
-    if len(lists) == 1:
-        ranked = list(lists[0][:limit])
-        return ranked, [1] * len(ranked)
-    if sum(map(len, lists)) <= limit:
-        shared = Counter(chain.from_iterable(lists))  # (counted in C)
-        ranked = sorted(shared)
-        ranked.sort(key=shared.__getitem__, reverse=True)  # stable: by id within a count
-        return ranked, list(map(shared.__getitem__, ranked))
-    ranked, shared = _top(lists, limit)
-    return ranked, [shared.get(pk, 1) for pk in ranked]
-
-
-def _top(lists, limit: int) -> tuple[list[int], dict]:
-    """Most candidates share one bigram: those sharing more are found by set intersections, the rest are the
-    lowest ids, which lie at the lists' heads. Returns the ranked ids and the counts of those sharing more than one."""
     sets = [set(lst) for lst in lists]  # (each list made a set once: set & set does not box ids again)
     multi: set = set()
     for i in range(len(sets) - 1):
@@ -239,7 +216,6 @@ def _top(lists, limit: int) -> tuple[list[int], dict]:
         for j in range(i + 1, len(sets)):
             multi |= first & sets[j]
     ranked = sorted(multi)
-    shared: dict = {}
     if multi:
         shared = dict.fromkeys(ranked, 0)
         for ids in sets:
@@ -247,12 +223,12 @@ def _top(lists, limit: int) -> tuple[list[int], dict]:
                 shared[pk] += 1
         ranked.sort(key=shared.__getitem__, reverse=True)  # stable: by id within a count
         if len(ranked) >= limit:
-            return ranked[:limit], shared
+            return ranked[:limit]
     need = limit - len(ranked)
     head: set = set()
     for lst in lists:
         head.update(lst[: need + len(ranked)])
-    return ranked + sorted(head - multi)[:need], shared
+    return ranked + sorted(head - multi)[:need]
 
 
 def _fuzzy_candidates(target_type: str, key: str, threshold: int, enough: int = 0) -> dict[int, float]:

@@ -38,9 +38,9 @@ import logging
 import operator
 import os
 from array import array
-from collections import Counter, defaultdict
+from collections import defaultdict
 from decimal import Decimal
-from itertools import accumulate, chain
+from itertools import accumulate
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -69,7 +69,6 @@ IN_BATCH = 900
 GRAM_READ = 2_000  # bigrams whose rows are read per statement on PostgreSQL (each at most GRAM_BOUND rows)
 FETCH = 20_000  # gram rows fetched at a time
 NAMES_SCAN = 100_000  # gram rows held by the job above which every customer's key is read in one pass
-STORED_CACHE_KIB = 4_096  # SQLite page cache of the reading process's connection (`Stored`)
 COUNT_BATCH = 400  # capped gram counts per statement (SQLite allows 500 terms in a compound SELECT)
 
 _MISSING = object()
@@ -178,7 +177,7 @@ class Names:
         self.extra: dict = {}
 
     @classmethod
-    def read_all(cls, cursor, table: str, high: int, step: int = 50_000, vendor: str = "") -> Names | None:
+    def read_all(cls, cursor, table: str, high: int, step: int = 50_000) -> Names | None:
         """The company key of every customer with an id up to `high`, read `step` ids at a time, each part one
         statement answering with three strings (ids, lengths, keys) laid out with C-level loops only — a row at
         a time cost ~1.2 s per 1M customers (fetching the tuples, then an entry each), this ~0.6 s. None when
@@ -189,7 +188,7 @@ class Names:
         2 * length + 2 (the bytes it takes with its separator), so the offsets are running sums of them. (Parts
         of 50,000 keys: one string of all of them, freed again, left glibc serving later allocations from a
         heap that did not shrink — ~20 MB more at the import's peak.)"""
-        sqlite = (vendor or connection.vendor) == "sqlite"
+        sqlite = connection.vendor == "sqlite"
         # (PostgreSQL aggregates in the order asked for; SQLite 3.40 cannot be asked and goes by its rowid range,
         # which the ids confirm: the layout never relies on an order that was not checked)
         agg = "group_concat({}, '')" if sqlite else "string_agg({}, '' ORDER BY id)"
@@ -370,8 +369,6 @@ class Grams:
         self.high = None  # highest customer id read
         self.size = 0
         self.all_names = False  # every customer up to `high` is in `names` (one pass over the table)
-        self.frozen = False  # the stored customers up to `high` only (the reading process's view: `Stored`)
-        self.typecode = "q"  # of the id arrays ("i" will do for stored ids under 2**31: half the memory)
 
     def sizes(self, key: str) -> list[tuple[int, str]]:
         """(rows, bigram) for each bigram of a company key — rows counted up to GRAM_BOUND + 1, as the check's
@@ -382,19 +379,17 @@ class Grams:
         big, counts, over = self.big, self.counts, GRAM_BOUND + 1
         return [(over if g in big else min(counts.get(g, 0), over), g) for g in query_grams(key)]
 
-    def add(self, pk: int, dedupe_name: str, search_name: str, slots=None, grams=None, only=None) -> set:
+    def add(self, pk: int, dedupe_name: str, search_name: str, slots=None, grams=None) -> set:
         """A customer that is (or, with a made-up id, will be) in the table; returns its bigrams (`grams`:
         name_grams(search_name), when known). `slots` collects (bigram, position) of the id in each list, to
-        put the real id there once written. `only`: count it under these bigrams only (a waiting row, under
-        bigrams read after it was added: the table does not hold it yet)."""
+        put the real id there once written."""
         from yingdan.duplicates.services import GRAM_BOUND
 
         if grams is None:
             grams = name_grams(search_name)
-        if only is None:
-            self.names[pk] = dedupe_name
+        self.names[pk] = dedupe_name
         for g in grams:
-            if g in self.big or g not in self.counts or (only is not None and g not in only):
+            if g in self.big or g not in self.counts:
                 continue  # over the bound, or a bigram no row has asked about
             n = self.counts[g] + 1
             self.counts[g] = n
@@ -423,27 +418,21 @@ class Grams:
         self.names[pk] = self.names.pop(token, None)
         self.own.add(pk)
 
-    def load(self, keys, db=None) -> set:
+    def load(self, keys) -> None:
         """Read the bigrams of these company keys that were not read yet (after catching up with customers
-        added by others since the last chunk). Frozen: only the gram rows of ids up to `high`, nothing caught
-        up; `db`: the connection to read through (the reading process's own). Returns the bigrams read."""
+        added by others since the last chunk)."""
         from yingdan.customers.models import Customer
         from yingdan.duplicates.services import GRAM_BOUND
         from yingdan.search.grams import query_grams
         from yingdan.search.models import SearchGram
 
-        db = db or connection
-        if self.size > self.MAX_IDS and not self.frozen:
+        if self.size > self.MAX_IDS:
             self.reset()
-        q = db.ops.quote_name
+        q = connection.ops.quote_name
         customers = q(Customer._meta.db_table)
         table = q(SearchGram._meta.db_table)
-        postgresql = db.vendor == "postgresql"
-        upto, upto_args = ("AND object_id <= %s", [self.high]) if self.frozen else ("", [])
-        with db.cursor() as cursor:
-            if self.frozen:
-                pass  # (the stored customers up to `high`: nothing to catch up with)
-            elif self.high is None:
+        with connection.cursor() as cursor:
+            if self.high is None:
                 cursor.execute(f"SELECT MAX(id) FROM {customers}")
                 self.high = cursor.fetchone()[0] or 0
             else:
@@ -456,21 +445,18 @@ class Grams:
             for k in keys:
                 if len(k) >= 2:
                     wanted.update(g for g in query_grams(k) if g not in self.counts and g not in self.big)
-            if not wanted:
-                return wanted
             # capped counts, each an index range (PostgreSQL plans one array in no time; 400 UNION ALL
             # branches took 0.5 ms a bigram to plan)
-            capped = f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE kind = 1 AND gram = %s {upto} LIMIT {GRAM_BOUND + 1}) t"
+            capped = f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE kind = 1 AND gram = %s LIMIT {GRAM_BOUND + 1}) t"
             counted = []
-            if postgresql:
+            if connection.vendor == "postgresql":
                 for grams in _chunks(sorted(wanted), 10_000):
-                    cursor.execute(f"SELECT v.g, ({capped.replace('gram = %s', 'gram = v.g')}) FROM unnest(%s::text[]) AS v(g)",
-                                   upto_args + [grams])
+                    cursor.execute(f"SELECT v.g, ({capped.replace('%s', 'v.g')}) FROM unnest(%s::text[]) AS v(g)", [grams])
                     counted += cursor.fetchall()
             else:
                 part = f"SELECT %s, ({capped})"
                 for grams in _chunks(sorted(wanted), COUNT_BATCH):
-                    cursor.execute(" UNION ALL ".join([part] * len(grams)), [x for g in grams for x in (g, g, *upto_args)])
+                    cursor.execute(" UNION ALL ".join([part] * len(grams)), [x for g in grams for x in (g, g)])
                     counted += cursor.fetchall()
             small = []
             for g, n in counted:
@@ -478,7 +464,7 @@ class Grams:
                     self.big.add(g)
                 else:
                     self.counts[g] = n
-                    self.ids[g] = array(self.typecode)  # 8 bytes an id (a list of ints: 36)
+                    self.ids[g] = array("q")  # 8 bytes an id (a list of ints: 36)
                     if n:
                         small.append(g)
             # the ids under them, and their company keys (None: a gram row whose customer is gone — the
@@ -487,7 +473,7 @@ class Grams:
             if not self.all_names and self.size + sum(self.counts[g] for g in small) > NAMES_SCAN:
                 # Many customers to name: one pass over the table (1M names: ~0.7 s) instead of looking each up
                 # by id (PostgreSQL: ~8 µs an id) or joining each gram row to its customer (SQLite: ~5 µs a row).
-                every = Names.read_all(cursor, customers, self.high, vendor=db.vendor)
+                every = Names.read_all(cursor, customers, self.high)
                 if every is None:
                     cursor.execute(f"SELECT id, dedupe_name FROM {customers} WHERE id <= %s", [self.high])
                     while rows := cursor.fetchmany(FETCH):
@@ -497,20 +483,20 @@ class Grams:
                         every[pk] = name
                     names = self.names = every
                 self.all_names = True
+            postgresql = connection.vendor == "postgresql"
             if self.all_names or postgresql:  # (PostgreSQL: two arrays, a join here hashes the whole customer table)
                 for grams in _chunks(sorted(small), GRAM_READ if postgresql else IN_BATCH):
                     # each bigram's ids as one string, parsed by C-level loops (~3M gram rows a job were a tuple,
                     # an append and a look-up each)
                     if postgresql:
                         cursor.execute(f"SELECT gram, string_agg(object_id::text, ',') FROM {table} "
-                                       f"WHERE kind = 1 AND gram = ANY(%s::text[]) {upto} GROUP BY gram", [grams, *upto_args])
+                                       "WHERE kind = 1 AND gram = ANY(%s::text[]) GROUP BY gram", [grams])
                     else:
                         cursor.execute(f"SELECT gram, group_concat(object_id) FROM {table} "
-                                       f"WHERE kind = 1 AND gram IN ({', '.join(['%s'] * len(grams))}) {upto} GROUP BY gram",
-                                       grams + upto_args)
+                                       f"WHERE kind = 1 AND gram IN ({', '.join(['%s'] * len(grams))}) GROUP BY gram", grams)
                     new = set()
                     for g, listed in cursor.fetchall():
-                        under = ids[g] = array(self.typecode, map(int, listed.split(",")))
+                        under = ids[g] = array("q", map(int, listed.split(",")))
                         self.size += len(under)
                         new.update(names.missing(under))
                     if self.all_names:  # (ids above `high` were added as they were caught up or written)
@@ -529,14 +515,13 @@ class Grams:
                     marks = ", ".join(["%s"] * len(grams))
                     cursor.execute(
                         f"SELECT g.gram, g.object_id, c.dedupe_name FROM {table} g LEFT JOIN {customers} c ON c.id = g.object_id "
-                        f"WHERE g.kind = 1 AND g.gram IN ({marks}) {upto.replace('object_id', 'g.object_id')}", grams + upto_args)
+                        f"WHERE g.kind = 1 AND g.gram IN ({marks})", grams)
                     while rows := cursor.fetchmany(FETCH):  # (a whole batch at once: ~100 MB of tuples)
                         self.size += len(rows)
                         for g, pk, _name in rows:
                             ids[g].append(pk)
                         names.keep_all([(pk, name) for _g, pk, name in rows])
                     _sort_lists(ids, grams)
-        return wanted
 
 
 def _sort_lists(ids: dict, grams) -> None:
@@ -545,246 +530,7 @@ def _sort_lists(ids: dict, grams) -> None:
     for g in grams:
         a = ids.get(g)
         if a is not None and len(a) > 1:
-            ids[g] = array(a.typecode, sorted(a))
-
-
-class Stored:
-    """The stored-customer half of the fuzzy company replay, worked out in the reading process (`Builder`) while
-    the job decides earlier rows — a large import is bound by the job's CPU, and this half is most of the
-    replay's work (reading the bigram table, ranking and scoring candidates among 1M customers).
-
-    "Stored" are the customers with ids up to `high`, every customer there was when the job started. The reading
-    process reads them through a connection of its own and first checks that it sees `count` of them, as the job
-    did (else — uncommitted data, a test's transaction, an in-memory database — it answers nothing and the job
-    replays in full, as before). Per built row and one-condition fuzzy rule it sends (`info`):
-    - the capped counts of the key's bigrams among the stored customers (`Grams.sizes`, in `query_grams` order);
-    - the bigrams with stored rows the job is expected to choose: `chosen_grams` on those counts plus the bigrams of
-      the file's earlier rows predicted to be created (built here, and not found a duplicate of here);
-    - how many of those bigrams each stored candidate `top_shared` ranks under them shares (in rank order, a
-      byte each), and the rank of the first that scores at or above the threshold (-1: none does).
-
-    The job (`_fuzzy_split`) adds the counts of the customers above `high` (`Fresh`), chooses itself, and uses the
-    ranking only when it chose the same bigrams with stored rows; else it reads the bigram table for that key and
-    replays in full. Same assumption as the job's own view (`Grams`): stored customers are not renamed or deleted
-    while the import runs; a job that updates one stops using this view."""
-
-    def __init__(self, alias: str, high: int, count: int, rules):
-        self.alias, self.high, self.count = alias, high, count
-        self.rules = rules  # [(field, threshold)] of the one-condition fuzzy customer rules
-        self.db = None
-        self.own_db = False
-        self.grams = None
-        self.off = False
-        self.predicted = Counter()  # bigram -> rows of the file so far predicted to be created under it
-
-    def close(self) -> None:
-        """Close the connection of its own (the reading process is done)."""
-        if self.db is not None and self.own_db:
-            self.db.close()
-        self.db = None
-
-    def _open(self, here: bool) -> None:
-        from django.db import connections
-
-        from yingdan.customers.models import Customer
-
-        db = connections[self.alias] if here else connections.create_connection(self.alias)
-        table = db.ops.quote_name(Customer._meta.db_table)
-        with db.cursor() as cursor:
-            if db.vendor == "sqlite" and not here:
-                # it reads the whole customer table once: through a small page cache, not a memory map that
-                # would keep ~250 MB of it resident in this process
-                cursor.execute("PRAGMA mmap_size=0")
-                cursor.execute(f"PRAGMA cache_size=-{STORED_CACHE_KIB}")
-            cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE id <= %s", [self.high])
-            seen = cursor.fetchone()[0]
-        if seen != self.count:
-            log.info("import: the reading process sees %s stored customers, the job %s: the job replays in full", seen, self.count)
-            self.off = True
-            if not here:
-                db.close()
-            return
-        self.db, self.own_db = db, not here
-        self.grams = grams = Grams()
-        grams.high, grams.frozen = self.high, True
-        if self.high < 2**31:
-            grams.typecode = "i"
-        with db.cursor() as cursor:  # (every key at once: the rows of a large import ask for most of them)
-            every = Names.read_all(cursor, table, self.high, vendor=db.vendor)
-        if every is not None:
-            grams.names, grams.all_names = every, True
-
-    def infos(self, rows, here: bool = False) -> list:
-        """[(info or None per rule of `rules`) or None] for [(dup values, name grams)] of built rows, in file order."""
-        from yingdan.duplicates.services import GRAM_BOUND, SCORED, chosen_grams, ranked_shared
-
-        if self.grams is None and not self.off:
-            try:
-                self._open(here)
-            except DatabaseError:
-                log.warning("import: the reading process cannot read the database: the job replays in full", exc_info=True)
-                self.off = True
-        if self.off:
-            return [None] * len(rows)
-        keys = []
-        for dup, _grams in rows:
-            values = dup.get("customer") or {}
-            keys += [values[f] for f, _t in self.rules if f in values]
-        self.grams.load(keys, db=self.db)
-        out = []
-        over = GRAM_BOUND + 1
-        grams, predicted = self.grams, self.predicted
-        ids = grams.ids
-        for dup, row_grams in rows:
-            values = dup.get("customer") or {}
-            info, found = [None] * len(self.rules), False
-            for k, (field, threshold) in enumerate(self.rules):
-                key = values.get(field)
-                if key is None or threshold >= 100 or len(key) < 2:
-                    continue
-                sizes = grams.sizes(key)
-                chosen = chosen_grams([(n if n > GRAM_BOUND else min(n + predicted.get(g, 0), over), g) for n, g in sizes],
-                                      len(key), threshold)
-                with_rows = tuple(sorted(g for g in chosen if ids.get(g)))
-                ranked, shared = ranked_shared([ids[g] for g in with_rows], SCORED) if with_rows else ([], [])
-                matched = process.extract(key, grams.names.many(ranked), scorer=fuzz.ratio, score_cutoff=threshold,
-                                          limit=None) if ranked else ()
-                first = min(i for _o, _s, i in matched) if matched else -1
-                found = found or first >= 0
-                # (a key of at most 255 characters shares at most 254 bigrams: a byte each)
-                info[k] = (tuple(n for n, _g in sizes), with_rows, bytes(shared), first)
-            out.append(tuple(info))
-            if not found:  # (predicted to be created: the job counts it under its bigrams)
-                predicted.update(row_grams)
-        return out
-
-
-class Fresh:
-    """The customers above the stored ones (`Stored.high`): this job's (those waiting in the batch under their
-    made-up ids) and others' added meanwhile (caught up at each chunk's start) — the job's half of the fuzzy
-    replay when the reading process worked out the stored half. Every bigram's ids, ascending (up to
-    GRAM_BOUND + 1 of them: past that only that it is over), and every company key."""
-
-    def __init__(self, base: int):
-        self.base = base
-        self.off = False  # the stored half is stale (this job changed a stored customer): replay in full
-        self.reset()
-
-    def reset(self) -> None:
-        self.high = self.base
-        self.ids: dict[str, list] = {}
-        self.big: set = set()
-        self.names: dict = {}
-        self.stale = False  # read everything above `base` again at the next chunk's start
-
-    def add(self, pk: int, dedupe_name: str, grams) -> None:
-        from yingdan.duplicates.services import GRAM_BOUND
-
-        self.names[pk] = dedupe_name
-        ids, big = self.ids, self.big
-        for g in grams:
-            lst = ids.get(g)
-            if lst is None:
-                if g not in big:
-                    ids[g] = [pk]
-            elif len(lst) >= GRAM_BOUND + 1:
-                big.add(g)
-                del ids[g]
-            elif lst[-1] < pk:
-                lst.append(pk)
-            else:  # (someone else's customer caught up after this job's newer ones)
-                bisect.insort(lst, pk)
-
-    def count(self, g: str) -> int:
-        from yingdan.duplicates.services import GRAM_BOUND
-
-        return GRAM_BOUND + 2 if g in self.big else len(self.ids.get(g, ()))
-
-    def written(self, token: int, pk: int, grams) -> None:
-        """A waiting row was written with id `pk` (the rows before it in the batch were, with lower ids)."""
-        for g in grams:
-            lst = self.ids.get(g)
-            if lst is not None:
-                i = bisect.bisect_left(lst, token)
-                if i < len(lst) and lst[i] == token:
-                    lst[i] = pk
-        self.names[pk] = self.names.pop(token, None)
-
-    def catch_up(self, cursor, table: str) -> None:
-        """Customers others added since the last chunk (after a reset: every customer above `base`)."""
-        if self.stale:
-            self.reset()
-        cursor.execute(f"SELECT id, dedupe_name, search_name FROM {table} WHERE id > %s ORDER BY id", [self.high])
-        for pk, dedupe_name, search_name in cursor.fetchall():
-            self.high = pk
-            if pk not in self.names:
-                self.add(pk, dedupe_name, name_grams(search_name))
-
-
-def _fuzzy_split(known, key: str, threshold: int, info) -> str | None:
-    """`_fuzzy_verdict`'s replay from the stored half the reading process sent (`Stored`) and the job's `Fresh`
-    view; None when the job chooses other bigrams with stored rows than the reading process did.
-
-    The check's candidates are the first SCORED by (bigrams shared, id) over both halves (`top_shared`); every
-    stored id is lower than every fresh one, so at a tie the stored come first. The stored candidate that scores
-    (the first in rank order, `first`) is among them when fewer than SCORED - first fresh ones share more; a
-    fresh one is when fewer than SCORED - j stored ones share at least as many."""
-    from yingdan.duplicates.services import GRAM_BOUND, SCORED, chosen_grams
-    from yingdan.search.grams import query_grams
-
-    stored_sizes, with_rows, shared, first = info
-    fresh = known.fresh
-    ids, big = fresh.ids, fresh.big
-    over = GRAM_BOUND + 1
-    grams = query_grams(key)
-    sizes = []
-    for n, g in zip(stored_sizes, grams, strict=True):
-        lst = ids.get(g)
-        if lst:
-            n += len(lst)
-        elif g in big:
-            n = over
-        sizes.append((n if n < over else over, g))
-    chosen = chosen_grams(sizes, len(key), threshold)
-    if tuple(sorted(g for n, g in zip(stored_sizes, grams, strict=True) if n and g in chosen)) != with_rows:
-        return None
-    lists = [ids[g] for g in chosen if g in ids]
-    if not lists:
-        return NONE if first < 0 else HIT
-    counts = Counter(chain.from_iterable(lists))  # (counted in C)
-    # when the stored candidates fill the cut, only a fresh one sharing more than the last of them can enter it
-    floor = shared[-1] if len(shared) >= SCORED else 0
-    new = sorted(pk for pk, n in counts.items() if n > floor) if floor else sorted(counts)
-    new.sort(key=counts.__getitem__, reverse=True)  # stable: by id within a count
-    new_shared = list(map(counts.__getitem__, new))
-    if first >= 0:
-        c = shared[first]
-        above = 0
-        for n in new_shared:  # (descending)
-            if n <= c:
-                break
-            above += 1
-        if first + above < SCORED:
-            return HIT
-    cut, c = len(new), -1
-    for j in range(len(new)):
-        if new_shared[j] != c:  # (a new count: the stored candidates sharing at least as many, a descending run)
-            c = new_shared[j]
-            ahead = len(shared) - len(shared.lstrip(_AT_LEAST[c]))
-        if j + ahead >= SCORED:
-            cut = j
-            break
-    verdict = NONE
-    pending = known.pending
-    for _other, _score, j in process.extract(key, list(map(fresh.names.get, new[:cut])), scorer=fuzz.ratio,
-                                             score_cutoff=threshold, limit=None):
-        if new[j] not in pending:
-            return HIT
-        verdict = FLUSH
-    return verdict
-
-
-_AT_LEAST = [bytes(range(c, 256)) for c in range(256)]  # bytes.lstrip(_AT_LEAST[c]): a leading run of values >= c
+            ids[g] = array("q", sorted(a))
 
 
 # -- the chunk's view of existing records -----------------------------------------------------------
@@ -799,9 +545,6 @@ class Known:
         self.mem = defaultdict(set)
         self.pending: set = set()  # made-up ids (negative) of the rows waiting in the batch
         self.pending_grams: set = set()  # the bigrams of those rows
-        self.waiting: list = []  # those rows
-        fresh = plan.get("fresh")
-        self.fresh: Fresh | None = None if fresh is None or fresh.off else fresh
 
     # exact keys
     def has(self, model: str, column: str, value) -> bool:
@@ -824,25 +567,11 @@ class Known:
             self.plan["next_token"] += 1
             row.token, row.slots = self.plan["next_token"], []
             self.pending.add(row.token)
-            self.waiting.append(row)
-            grams = self.grams.add(row.token, dedupe_name, search_name, row.slots, None if row.grams is None else row.grams[0])
-            if row.grams is None:
-                row.grams = (grams, None)
-            self.pending_grams |= grams
-            if self.fresh is not None:
-                self.fresh.add(row.token, dedupe_name, grams)
+            self.pending_grams |= self.grams.add(row.token, dedupe_name, search_name, row.slots,
+                                                 None if row.grams is None else row.grams[0])
         else:
-            grams = self.grams.add(pk, dedupe_name, search_name)
+            self.grams.add(pk, dedupe_name, search_name)
             self.grams.own.add(pk)
-            if self.fresh is not None:
-                self.fresh.add(pk, dedupe_name, grams)
-
-    def load(self, keys) -> None:
-        """The bigram view (`Grams`) for these keys, the rows waiting in the batch counted under what it reads."""
-        read = self.grams.load(keys)
-        if read and self.waiting:
-            for row in self.waiting:
-                self.grams.add(row.token, "", "", row.slots, row.grams[0], only=read)
 
     def add_contact(self, mobile: str, email: str, search_name: str) -> None:
         for column, v in (("mobile", mobile), ("email", email), ("search_name", search_name)):
@@ -856,11 +585,8 @@ class Known:
         self.mem.clear()
         self.pending.clear()
         self.pending_grams.clear()
-        self.waiting = []
         for row in batch:
             self.grams.written(row.token, row.customer.pk, row.slots)
-            if self.fresh is not None:
-                self.fresh.written(row.token, row.customer.pk, row.grams[0])
 
 
 def _fuzzy_maybe(known: Known, key: str, threshold: int) -> bool:
@@ -882,17 +608,14 @@ def _fuzzy_maybe(known: Known, key: str, threshold: int) -> bool:
 HIT, NONE, MAYBE, FLUSH = "hit", "none", "maybe", "flush"  # FLUSH: known once the waiting batch is written
 
 
-def _fuzzy_verdict(known: Known, key: str, threshold: int, info=None) -> str:
+def _fuzzy_verdict(known: Known, key: str, threshold: int) -> str:
     """What `_fuzzy_candidates(customer, key, threshold, enough=1)` (a one-condition fuzzy rule) returns for
     this row, replayed on the chunk's view: HIT when it certainly returns a stored customer, NONE when it
     certainly returns nothing, FLUSH when that depends on a row still waiting in the batch.
 
     The replay: the exact key first; then the bigrams `chosen_grams` picks from the same (exact, capped)
     counts, and the candidates `top_shared` ranks from the ids under them (waiting rows rank as the newest ids,
-    as they will be once written), scored with the same rapidfuzz ratio and cutoff.
-
-    `info`: the stored half worked out by the reading process (`Stored`), when it was; replayed with the job's
-    half (`_fuzzy_split`), or, should the job choose other bigrams, in full with the bigram view read for it."""
+    as they will be once written), scored with the same rapidfuzz ratio and cutoff."""
     from yingdan.duplicates.services import chosen_grams, top_shared
 
     if key in known.db[("customer", "dedupe_name")]:
@@ -901,12 +624,6 @@ def _fuzzy_verdict(known: Known, key: str, threshold: int, info=None) -> str:
         return FLUSH
     if threshold >= 100 or len(key) < 2:
         return NONE
-    if info is not None and known.fresh is not None:
-        verdict = _fuzzy_split(known, key, threshold, info)
-        if verdict is not None:
-            return verdict
-        known.plan["split_missed"] = known.plan.get("split_missed", 0) + 1
-        known.load([key])
     ids = known.grams.ids
     chosen = chosen_grams(known.grams.sizes(key), len(key), threshold)
     top = top_shared([ids[g] for g in chosen if ids.get(g)])
@@ -932,11 +649,10 @@ def _dup_values(plan, customer) -> dict:
     return {t: dup.normalized_values("customer", data, t) for t in {r.target_type for r in plan["customer_rules"]}}
 
 
-def _customer_verdict(plan, known: Known, customer, values_by_target: dict | None = None, stored=None) -> str:
+def _customer_verdict(plan, known: Known, customer, values_by_target: dict | None = None) -> str:
     """HIT when `find_matches` certainly returns a stored customer for this row (only meaningful when every
     rule compares with customers), NONE when it certainly returns nothing, FLUSH when the waiting batch must be
-    written to know, else MAYBE. `values_by_target`: `_dup_values(plan, customer)`, when known; `stored`: the
-    row's `Stored.infos` entry, when the reading process worked it out."""
+    written to know, else MAYBE. `values_by_target`: `_dup_values(plan, customer)`, when known."""
     from yingdan.duplicates import services as dup
     from yingdan.duplicates.fields import DEFAULT_THRESHOLD, FIELD_MAP, FUZZY_KEYS
 
@@ -957,8 +673,7 @@ def _customer_verdict(plan, known: Known, customer, values_by_target: dict | Non
             c = conditions[0]
             field = c["field"]
             if c.get("match") == "fuzzy" and field in FUZZY_KEYS:
-                threshold = int(c.get("threshold", DEFAULT_THRESHOLD))
-                v = _fuzzy_verdict(known, values[field], threshold, stored and stored[plan["stored_rules"][(field, threshold)]])
+                v = _fuzzy_verdict(known, values[field], int(c.get("threshold", DEFAULT_THRESHOLD)))
             elif values[field] in known.db[("customer", mapping[field][1])]:
                 v = HIT
             elif values[field] in known.mem[("customer", mapping[field][1])]:
@@ -1096,15 +811,7 @@ class Builder:
     the job's process would build it. A row that would read anything else (a user named in a cell, say), that
     fails, or that holds a related object the job's process does not hold as well is left out and prepared
     there, as before. A built row travels as plain values (`_pack`): unpickling model instances cost about as
-    much as building them.
-
-    With a one-condition fuzzy company rule the reading process also works out the stored half of its replay for
-    the rows it built (`Stored`), through a database connection of its own.
-
-    `here` (tests): build in the calling process too (the rows are then read there: `readers.AHEAD_MIN_ROWS`),
-    with the job's own connection."""
-
-    here = False
+    much as building them."""
 
     def __init__(self, importer, ctx, mapping: dict, labels: dict):
         from yingdan.customers.models import Contact, Customer
@@ -1124,47 +831,13 @@ class Builder:
         self.related = related
         self.customer_attrs = _attnames(Customer)
         self.contact_attrs = _attnames(Contact)
-        self.stored = self._stored(ctx.cache.get("bulk_plan"))
-
-    @staticmethod
-    def _stored(p) -> Stored | None:
-        """The reading process's half of the fuzzy replay, when the job's rules allow it (the fuzzy conditions
-        all in one-condition customer rules) and a second connection sees the database the job sees (not an
-        in-memory one)."""
-        from yingdan.customers.models import Customer
-        from yingdan.duplicates.fields import DEFAULT_THRESHOLD, FUZZY_KEYS
-
-        if not p:
-            return None
-        rules = set()
-        for rule in p["customer_rules"]:
-            conditions = rule.conditions or []
-            fuzzy = [c for c in conditions if c.get("match") == "fuzzy" and c.get("field") in FUZZY_KEYS]
-            if fuzzy and (len(conditions) > 1 or rule.target_type != "customer"):
-                return None  # (`_fuzzy_maybe` reads the job's own view)
-            rules.update((c["field"], int(c.get("threshold", DEFAULT_THRESHOLD))) for c in fuzzy)
-        if not rules or (connection.vendor == "sqlite" and connection.is_in_memory_db() and not Builder.here):
-            return None
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT MAX(id), COUNT(*) FROM {connection.ops.quote_name(Customer._meta.db_table)}")
-            high, count = cursor.fetchone()
-        p["fresh"] = Fresh(high or 0)
-        rules = sorted(rules)
-        p["stored_rules"] = {rule: i for i, rule in enumerate(rules)}
-        return Stored(connection.alias, high or 0, count, rules)
-
-    def close(self) -> None:
-        """The reading process is done (its connection of its own is closed)."""
-        if self.stored is not None:
-            self.stored.close()
 
     def __call__(self, rows) -> dict | None:
         """{row number: packed row} for the rows built (called in the reading process); None elsewhere (the
         rows are then built by the job as they come)."""
-        here = os.getpid() == self.pid
-        if (here and not self.here) or self.ctx.cache.get("bulk_plan") is None:
+        if os.getpid() == self.pid or self.ctx.cache.get("bulk_plan") is None:
             return None
-        if self.blocked is None and not here:
+        if self.blocked is None:
             from django.db import connections
 
             self.blocked = _NoDatabase()
@@ -1174,28 +847,14 @@ class Builder:
         out = {}
         for num, values in rows:
             row = Row(num, values)
-            trips = self.blocked.trips if self.blocked else 0
+            trips = self.blocked.trips
             try:
                 _prepare_row(self.importer, self.ctx, p, self.mapping, self.labels, row)
                 packed = self._pack(row) if row.result is None and not row.slow else None
             except Exception:  # (the job's process meets it again and handles it as it always did)
                 continue
-            if (self.blocked.trips if self.blocked else 0) == trips and packed is not None:
+            if self.blocked.trips == trips and packed is not None:
                 out[num] = packed
-        infos = None
-        if self.stored is not None and out:
-            nums = list(out)
-            try:
-                infos = self.stored.infos([(out[n][1], out[n][2][0]) for n in nums], here=here)
-            except Exception:  # (the job replays these rows in full)
-                log.warning("import: the stored half of the fuzzy replay failed in the reading process", exc_info=True)
-                self.stored.off = True
-        if infos is not None:
-            for n, info in zip(nums, infos, strict=True):
-                out[n] = (*out[n], info)
-        else:
-            for n in out:
-                out[n] = (*out[n], None)
         return out
 
     def _pack(self, row: Row):
@@ -1226,10 +885,10 @@ class Builder:
         """The row as `_prepare_row` leaves it (in the job's process)."""
         from yingdan.customers.models import Contact, Customer
 
-        key, dup, grams, snapshots, customer, customer_cached, contact, contact_cached, stored = packed
+        key, dup, grams, snapshots, customer, customer_cached, contact, contact_cached = packed
         row = Row(num, values)
         row.key = ("customer", key)
-        row.dup, row.grams, row.snapshots, row.stored = dup, grams, snapshots, stored
+        row.dup, row.grams, row.snapshots = dup, grams, snapshots
         row.data = {}  # (what the job's process reads of it: the owner the row names — none)
         row.customer = self._object(Customer, self.customer_attrs, customer, customer_cached)
         if contact is not None:
@@ -1287,7 +946,7 @@ def _new(model, values: dict):
 # -- one chunk ----------------------------------------------------------------------------------------
 class Row:
     __slots__ = ("num", "values", "data", "result", "written", "error", "slow", "customer", "contact", "key", "token",
-                 "slots", "dup", "grams", "snapshots", "stored")
+                 "slots", "dup", "grams", "snapshots")
 
     def __init__(self, num, values):
         self.num, self.values = num, values
@@ -1302,7 +961,6 @@ class Row:
         self.dup = None  # {target type: the duplicate keys of the customer} (`_dup_values`), when computed ahead
         self.grams = None  # (the customer's name grams, the contact's), when computed ahead
         self.snapshots = None  # (the customer's change-log snapshot, the contact's), when computed ahead
-        self.stored = None  # the stored half of the fuzzy replay (`Stored.infos`), when worked out ahead
 
 
 def _build(importer, ctx, plan, row: Row) -> None:
@@ -1388,13 +1046,7 @@ def run_chunk(importer, ctx, mapping, chunk, process_row, labels) -> list[Row]:
         known.load_exact(Contact, "contact", "email", (c.email for c in contacts))
         known.load_exact(Contact, "contact", "search_name", (c.search_name for c in contacts))
     if any(c.get("match") == "fuzzy" for rule in p["customer_rules"] if rule.target_type == "customer" for c in rule.conditions or []):
-        if known.fresh is not None:
-            with connection.cursor() as cursor:
-                known.fresh.catch_up(cursor, connection.ops.quote_name(Customer._meta.db_table))
-            # the rows the reading process worked out the stored half for need no bigram view
-            known.load(r.customer.dedupe_name for r in fast if r.stored is None)
-        else:
-            known.load(r.customer.dedupe_name for r in fast)
+        known.grams.load(r.customer.dedupe_name for r in fast)
 
     batch: list[Row] = []
     pending_keys: set = set()
@@ -1404,11 +1056,11 @@ def run_chunk(importer, ctx, mapping, chunk, process_row, labels) -> list[Row]:
             continue
         go_slow = (row.slow or dirty or row.key in ctx.seen or row.key in pending_keys
                    or bool(row.customer.credit_code and known.has("customer", "credit_code", row.customer.credit_code)))
-        verdict = MAYBE if go_slow else _customer_verdict(p, known, row.customer, row.dup, row.stored)
+        verdict = MAYBE if go_slow else _customer_verdict(p, known, row.customer, row.dup)
         if verdict == FLUSH:  # write the rows before it, as row by row, and look again
             dirty = _flush(ctx, p, known, batch, process_row, importer, mapping) or dirty
             batch, pending_keys = [], set()
-            verdict = MAYBE if dirty else _customer_verdict(p, known, row.customer, row.dup, row.stored)
+            verdict = MAYBE if dirty else _customer_verdict(p, known, row.customer, row.dup)
         if verdict == HIT and ctx.mode == "skip" and p["customers_only"]:
             # Row by row: the owner is set, the service validates, the duplicate check finds the stored customer
             # and the row is skipped. Nothing is written, so the rows around it need not be flushed first.
@@ -1450,9 +1102,6 @@ def _slow(ctx, known, row, process_row, importer, mapping) -> bool:
         if w["action"] != "created":
             changed = True
             known.grams.reset()  # a stored customer changed (perhaps its name): read the bigrams again
-            fresh = known.plan.get("fresh")
-            if fresh is not None:
-                fresh.off = True  # (and the reading process's view of the stored ones is stale)
         elif w["model"] == "customers.customer":
             for dn, sn, phone, code in Customer._base_manager.filter(pk=w["pk"]).values_list("dedupe_name", "search_name", "phone", "credit_code"):
                 known.add_customer(w["pk"], dn, sn, phone, code)
@@ -1481,8 +1130,6 @@ def _flush(ctx, p, known, batch, process_row, importer, mapping) -> bool:
         # `known` counted the batch as written: it is stale now. The rest of the chunk goes row by row and
         # the bigrams are read again from the database in the next chunk.
         p["grams"].reset()
-        if p.get("fresh") is not None:
-            p["fresh"].stale = True
         for row in batch:
             _slow(ctx, known, row, process_row, importer, mapping)
         return True
@@ -1493,8 +1140,6 @@ def forget(ctx) -> None:
     p = ctx.cache.get("bulk_plan")
     if p:
         p["grams"].reset()
-        if p.get("fresh") is not None:
-            p["fresh"].stale = True
 
 
 _NONE_PASSES = ("DateTimeField", "DateField", "TimeField", "DecimalField", "DurationField", "FloatField", "UUIDField")

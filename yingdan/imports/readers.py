@@ -540,8 +540,4 @@ def _read_ahead(sender, path, fmt, sheet, prepare) -> None:  # pragma: no cover 
             sender.close()
         except Exception:
             pass
-        try:
-            getattr(prepare, "close", lambda: None)()  # (a connection of its own, say)
-        except Exception:
-            pass
     os._exit(code)

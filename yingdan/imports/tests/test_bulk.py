@@ -140,30 +140,16 @@ def import_both(monkeypatch, env, data, actor=None, dry_run=False, **options):
     return out
 
 
-def split(monkeypatch):
-    """What a large import does with a one-condition fuzzy rule: the stored half of the replay worked out
-    where the rows are built (`bulk.Stored`; here in the job's process, through its connection, so that it
-    sees the test's data) and the job's half merged in (`bulk._fuzzy_split`). Returns the merged verdicts."""
-    monkeypatch.setattr(bulk.Builder, "here", True)
-    monkeypatch.setattr(readers, "AHEAD_MIN_ROWS", 10**9)
-    monkeypatch.setattr(bulk, "NAMES_SCAN", 0)
-    verdicts = []
-    real = bulk._fuzzy_split
-    monkeypatch.setattr(bulk, "_fuzzy_split", lambda *a: verdicts.append(real(*a)) or verdicts[-1])
-    return verdicts
-
-
 def assert_same(per_row, in_bulk):
     for key in per_row:
         assert per_row[key] == in_bulk[key], key
 
 
-@pytest.mark.parametrize("large", [False, True, "split"])
+@pytest.mark.parametrize("large", [False, True])
 @pytest.mark.parametrize("mode", ["skip", "update", "create"])
 def test_bulk_matches_per_row(monkeypatch, env, mode, large):
     unpacked = []
-    verdicts = split(monkeypatch) if large == "split" else None
-    if large is True:  # what a large import does: every customer's key read in one pass (not per gram row), and the
+    if large:  # what a large import does: every customer's key read in one pass (not per gram row), and the
         # file read by a second process that builds the rows ahead
         monkeypatch.setattr(bulk, "NAMES_SCAN", 0)
         monkeypatch.setattr(readers, "AHEAD_MIN_ROWS", 0)
@@ -178,10 +164,8 @@ def test_bulk_matches_per_row(monkeypatch, env, mode, large):
     assert per_row["counts"][0] == JobStatus.DONE
     assert per_row["counts"][1] > 80 and per_row["counts"][4] >= 6, per_row["counts"]
     assert_same(per_row, in_bulk)
-    if large is True:  # the clean rows were built by the reading process (the bad ones were left to the job)
+    if large:  # the clean rows were built by the reading process (the bad ones were left to the job)
         assert len(unpacked) >= 90 and not {71, 72, 74, 75} & set(unpacked), unpacked
-    if verdicts is not None:  # decided from the stored half worked out ahead (update mode: until the first update)
-        assert len([v for v in verdicts if v is not None]) >= (20 if mode == "update" else 80), verdicts
 
 
 def test_rows_built_ahead_are_the_rows_built_here(env, tmp_path):
@@ -392,15 +376,13 @@ def tie_rows(pending_first: bool = False):
     return out
 
 
-@pytest.mark.parametrize("ahead", [False, True])
 @pytest.mark.parametrize("match_first", [True, False])
 @pytest.mark.parametrize("mode", ["skip", "create"])
-def test_bulk_fuzzy_tie_at_the_cut_matches_per_row(monkeypatch, env, match_first, mode, ahead):
+def test_bulk_fuzzy_tie_at_the_cut_matches_per_row(monkeypatch, env, match_first, mode):
     from yingdan.duplicates.services import SCORED
 
     assert SCORED < 71
     tie_env(env, match_first)
-    merged = split(monkeypatch) if ahead else []
     calls = []
     real = bulk._fuzzy_verdict
     monkeypatch.setattr(bulk, "_fuzzy_verdict", lambda *a: calls.append(real(*a)) or calls[-1])
@@ -415,58 +397,18 @@ def test_bulk_fuzzy_tie_at_the_cut_matches_per_row(monkeypatch, env, match_first
     if mode == "skip":
         assert slow == [], slow  # decided in the batch, no per-row save
         assert calls.count(bulk.HIT if match_first else bulk.NONE) >= 1
-    if ahead:
-        assert merged.count(bulk.HIT if match_first else bulk.NONE) >= 1, merged
 
 
-@pytest.mark.parametrize("ahead", [False, True])
 @pytest.mark.parametrize("match_first", [True, False])
-def test_bulk_fuzzy_tie_with_a_waiting_row_under_the_bigrams_matches_per_row(monkeypatch, env, match_first, ahead):
+def test_bulk_fuzzy_tie_with_a_waiting_row_under_the_bigrams_matches_per_row(monkeypatch, env, match_first):
     """The waiting batch is written first, then the database is asked: still no per-row save."""
     tie_env(env, match_first)
-    if ahead:
-        split(monkeypatch)
     slow = []
     real_slow = bulk._slow
     monkeypatch.setattr(bulk, "_slow", lambda ctx, known, row, *a: slow.append(row.num) or real_slow(ctx, known, row, *a))
     per_row, in_bulk = import_both(monkeypatch, env, xlsx_bytes(tie_rows(pending_first=True)), mode="skip")
     assert_same(per_row, in_bulk)
     assert slow == [], slow
-
-
-@pytest.mark.parametrize("ahead", [False, True])
-def test_a_row_of_the_file_sharing_more_bigrams_outranks_stored_customers_at_the_cut(monkeypatch, env, ahead):
-    """70 stored customers share 3 bigrams of 丁乙丙甲戊己 and score under 80; a row earlier in the file
-    (丁乙丙甲戊庚, written by the job: a new id) shares 4 and scores 83 — it ranks first, inside the cut, so the
-    later row is its duplicate, as row by row. Worked out ahead, the stored candidates come ranked from there and
-    the job's own merged in before them."""
-    for i in range(70):
-        make_customer(env.rep, name="丁乙丙甲" + TIE_TAILS[i % 10] + TIE_TAILS[i // 10] + "有限公司")
-    merged = split(monkeypatch) if ahead else []
-    data = [HEAD] + [[name(i, "贸易有限公司"), "A", None, None, None, None, None, None, None] for i in range(5)]
-    data.append(["丁乙丙甲戊庚有限公司", "A", None, None, None, None, None, None, None])
-    data += [[name(i + 300, "贸易有限公司"), "A", None, None, None, None, None, None, None] for i in range(40)]
-    data.append(["丁乙丙甲戊己有限公司", "A", None, None, None, None, None, None, None])
-    per_row, in_bulk = import_both(monkeypatch, env, xlsx_bytes(data), mode="skip")
-    assert_same(per_row, in_bulk)
-    created = {c[0] for c in per_row["customers"]}
-    assert "丁乙丙甲戊庚有限公司" in created and "丁乙丙甲戊己有限公司" not in created, created
-    assert per_row["counts"][4] == 0, per_row["counts"]  # (skipped, not failed)
-    if ahead:
-        assert bulk.HIT in merged and len([v for v in merged if v is not None]) >= 40, merged
-
-
-def test_the_stored_half_is_left_to_the_job_when_the_reading_process_sees_other_data(env):
-    """Counted another number of stored customers (uncommitted rows, another database): it answers nothing."""
-    from django.db import connection
-
-    high = Customer.objects.order_by("-pk").values_list("pk", flat=True).first()
-    rows = [({"customer": {"company": "星河数据科技术"}}, ["星河", "河数"])]
-    stored = bulk.Stored(connection.alias, high, Customer.objects.count() + 1, [("company", 80)])
-    assert stored.infos(rows, here=True) == [None] and stored.off
-    stored = bulk.Stored(connection.alias, high, Customer.objects.count(), [("company", 80)])
-    info = stored.infos(rows, here=True)[0][0]
-    assert info[2][:1] == bytes([5]) and info[3] == 0, info  # 星河数据科技 shares the 5 bigrams, ranks first, scores 92
 
 
 def test_bulk_fuzzy_duplicate_of_a_stored_customer_is_skipped_in_the_batch(monkeypatch, env):
@@ -748,36 +690,3 @@ def test_present_values_are_what_the_orm_finds(env):
         assert bulk._in_values(model, column, values) == orm, column
         assert orm or column == "mobile"
     assert bulk._in_values(Customer, "dedupe_name", []) == set()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_reading_process_works_out_the_stored_half_through_a_connection_of_its_own(monkeypatch, env):
-    """The real thing, with committed data (a second connection sees nothing of a test's transaction, nor of
-    an in-memory SQLite database): the forked reading process reads the stored customers itself, and the
-    import's outcomes are the per-row path's."""
-    from django.db import connection
-
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
-        pytest.skip("a second connection cannot see an in-memory SQLite database (PostgreSQL runs this in CI)")
-    tie_env(env, match_first=True)
-    monkeypatch.setattr(services, "CHUNK", 40)
-    monkeypatch.setattr(readers, "AHEAD_MIN_ROWS", 0)
-    worked_out = []
-    unpack = bulk.Builder.unpack
-
-    def counted(self, *args):
-        row = unpack(self, *args)
-        worked_out.append(row.stored is not None)
-        return row
-
-    monkeypatch.setattr(bulk.Builder, "unpack", counted)
-    data = xlsx_bytes(rows() + tie_rows()[1:])
-    snaps = []
-    for minimum in (10**9, 1):
-        monkeypatch.setattr(bulk, "BULK_MIN_ROWS", minimum)
-        job = services.create_job(env.admin, "customers", upload(data), options={"mode": "skip"}, dry_run=False)
-        snaps.append(snapshot(job))
-        services.undo_job(env.admin, job)
-    assert_same(*snaps)
-    assert snaps[0]["counts"][1] > 80 and snaps[0]["counts"][5] >= 3, snaps[0]["counts"]
-    assert worked_out.count(True) >= 90, worked_out
