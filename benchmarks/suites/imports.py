@@ -80,6 +80,7 @@ class PeakRSS:
         self.peak = self.start
         self.split = _rss_split()  # (anon, file) at the peak, for the log
         self.total = _total_pss_mb()  # peak of this process and its reading process together
+        self.samples = 0
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._watch, daemon=True)
         self._t.start()
@@ -89,18 +90,18 @@ class PeakRSS:
         while not self._stop.wait(0.1):
             self._sample()
 
-    def _sample(self, every: int = 10):
+    def _sample(self, pss_every: int = 10):
         rss = _rss_mb()
         if rss > self.peak:
             self.peak, self.split = rss, _rss_split()
-        self.samples = getattr(self, "samples", 0) + 1
-        if self.samples % every == 1 or every == 1:  # (PSS walks the page tables: once a second)
+        self.samples += 1
+        if self.samples % pss_every == 0:  # (PSS walks the page tables: once a second)
             self.total = max(self.total, _total_pss_mb())
 
     def __exit__(self, *exc):
         self._stop.set()
         self._t.join()
-        self._sample(every=1)
+        self._sample(pss_every=1)
 
 
 CHARS = ("华信达通宏泰丰盛恒瑞安康德润嘉禾永兴隆昌鑫源福汇金鼎晨星辰光明启航远志博雅睿智诚正和谐卓越精工"
