@@ -203,9 +203,10 @@ def _checkpoint_pace(pages: int = 25_600, every: float = CHECKPOINT_EVERY):
 
     The connection's page cache is IMPORT_CACHE_KIB meanwhile (64 MB otherwise): the pages a job reads come
     from the memory-mapped file anyway, and the cache mostly holds index pages the job has written — 64 MB
-    peaked ~47 MB higher than 16 MB, no faster. At 16 MB, though, a 2,000-row transaction's dirty pages no
-    longer fit and were spilled to the log before the commit, page by page: 32 MB made 1.47M write calls
-    1.05M (3.1 GB written: 2.8 GB) and the job's system time ~6 s: ~5 s, for ~7 MB more (measured). It maps at most IMPORT_MMAP_BYTES of the file
+    peaked ~47 MB higher than 16 MB, no faster. At 16 MB, though, a 2,000-row transaction's dirty pages did
+    not fit and were spilled to the log before the commit, page by page; at 32 MB a 100k-row import made 1.05M
+    write calls instead of 1.47M (2.8 GB instead of 3.1), ~1 s less system time, and took 40.4-40.7 s instead
+    of 42.7-43.8 s, for ~7 MB more (measured). It maps at most IMPORT_MMAP_BYTES of the file
     (256 MB otherwise): the job and its reading process peaked ~35-85 MB lower, no slower (measured).
 
     Each setting is put back afterwards."""
