@@ -379,9 +379,9 @@ class Grams:
         big, counts, over = self.big, self.counts, GRAM_BOUND + 1
         return [(over if g in big else min(counts.get(g, 0), over), g) for g in query_grams(key)]
 
-    def add(self, pk: int, dedupe_name: str, search_name: str, slots=None, grams=None) -> set:
-        """A customer that is (or, with a made-up id, will be) in the table; returns its bigrams (`grams`:
-        name_grams(search_name), when known). `slots` collects (bigram, position) of the id in each list, to
+    def add(self, pk: int, dedupe_name: str, search_name: str, slots=None, grams=None) -> None:
+        """A customer that is (or, with a made-up id, will be) in the table (`grams`: name_grams(search_name),
+        when known). `slots` collects (bigram, position) of the id in each list, to
         put the real id there once written."""
         from yingdan.duplicates.services import GRAM_BOUND
 
@@ -407,7 +407,6 @@ class Grams:
                 else:
                     ids.append(pk)
                 self.size += 1
-        return grams
 
     def written(self, token: int, pk: int, slots) -> None:
         """A waiting row was written with id `pk`."""
@@ -543,8 +542,7 @@ class Known:
         self.grams: Grams = plan["grams"]
         self.db = defaultdict(set)  # (model, column) -> values present
         self.mem = defaultdict(set)
-        self.pending: set = set()  # made-up ids (negative) of the rows waiting in the batch
-        self.pending_grams: set = set()  # the bigrams of those rows
+        self.pending: set = set()  # made-up ids (from TOKEN_BASE up) of the rows waiting in the batch
 
     # exact keys
     def has(self, model: str, column: str, value) -> bool:
@@ -567,8 +565,7 @@ class Known:
             self.plan["next_token"] += 1
             row.token, row.slots = self.plan["next_token"], []
             self.pending.add(row.token)
-            self.pending_grams |= self.grams.add(row.token, dedupe_name, search_name, row.slots,
-                                                 None if row.grams is None else row.grams[0])
+            self.grams.add(row.token, dedupe_name, search_name, row.slots, None if row.grams is None else row.grams[0])
         else:
             self.grams.add(pk, dedupe_name, search_name)
             self.grams.own.add(pk)
@@ -584,7 +581,6 @@ class Known:
             self.db[key] |= values
         self.mem.clear()
         self.pending.clear()
-        self.pending_grams.clear()
         for row in batch:
             self.grams.written(row.token, row.customer.pk, row.slots)
 
