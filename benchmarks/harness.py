@@ -202,6 +202,20 @@ def exclusive(db_name: str):
 
 
 # -- the worker ----------------------------------------------------------------------------------------
+CALIBRATION_STEPS = 10_000_000
+
+
+def calibrate() -> float:
+    """Seconds a plain Python loop of CALIBRATION_STEPS additions takes on this machine now: one core's speed,
+    taken before and after each suite, so that numbers from different machines (or one machine whose neighbours
+    are busy: 2x apart within minutes, seen here) can be compared."""
+    t0 = time.perf_counter()
+    x = 0
+    for i in range(CALIBRATION_STEPS):
+        x += i
+    return round(time.perf_counter() - t0, 2)
+
+
 def worker(db_name: str) -> dict:
     suites = selected_suites()
     with exclusive(db_name):
@@ -230,6 +244,7 @@ def worker(db_name: str) -> dict:
             started = time.monotonic()
             entry = {"measured_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
                      "user": f"{user.username} ({user.department})"}
+            calibration = [calibrate()]
             try:
                 module = importlib.import_module(f"benchmarks.suites.{suite}")
                 ctx = Context(db_name, suite, user, repeat)
@@ -241,7 +256,9 @@ def worker(db_name: str) -> dict:
                 log(f"[{db_name}:{suite}] FAILED: {exc}")
                 log(traceback.format_exc())
                 entry["error"] = f"{type(exc).__name__}: {exc}"[:2000]
+            calibration.append(calibrate())
             entry["seconds"] = round(time.monotonic() - started, 1)
+            entry["calibration_s"] = calibration  # (before, after): see calibrate
             results[suite] = entry
         return {"vendor": connection.vendor, "volumes": bench_volumes(), "seeded_seconds": seeded, "suites": results}
 

@@ -111,6 +111,9 @@ def summary(run: dict) -> str:
             if "error" in entry:
                 lines.append(f"{db:10} {suite:14} FAILED  {entry['error'][:150]}")
                 continue
+            cal = entry.get("calibration_s")
+            if cal:
+                lines.append(f"{db:10} {suite:14} calibration loop {cal[0]}-{cal[-1]} s (see harness.calibrate)")
             for case, r in entry["cases"].items():
                 flag = "ok" if r.get("ok") else "MISSED"
                 lines.append(f"{db:10} {suite:14} {case:34} p50 {r['p50_ms']:>9} p95 {r['p95_ms']:>9} "
