@@ -113,7 +113,7 @@ def summary(run: dict) -> str:
                 continue
             cal = entry.get("calibration_s")
             if cal:
-                lines.append(f"{db:10} {suite:14} calibration loop {cal[0]}-{cal[-1]} s (see harness.calibrate)")
+                lines.append(f"{db:10} {suite:14} calibration loop {cal[0]} s before, {cal[-1]} s after (harness.calibrate)")
             for case, r in entry["cases"].items():
                 flag = "ok" if r.get("ok") else "MISSED"
                 lines.append(f"{db:10} {suite:14} {case:34} p50 {r['p50_ms']:>9} p95 {r['p95_ms']:>9} "
