@@ -216,6 +216,35 @@ def calibrate() -> float:
     return round(time.perf_counter() - t0, 2)
 
 
+def cpu_times() -> list[int] | None:
+    """The machine's CPU time counters since boot (the `cpu` line of /proc/stat: user, nice, system, idle,
+    iowait, irq, softirq, steal), or None where there is no /proc."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = fh.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    return [int(v) for v in fields[1:9]]
+
+
+def cpu_share(before: list[int] | None, after: list[int] | None) -> dict | None:
+    """How the machine's CPUs spent a suite's time, in percent of all of them: busy (any process, this run's
+    other database worker included), waiting for I/O, and stolen by the hypervisor for other guests — a suite
+    whose time moved while its code did not usually shows it here (10% steal and 50% I/O wait were seen on
+    one machine of this project's, while the calibration loop took 0.37-1.55 s within an hour)."""
+    if not before or not after:
+        return None
+    d = [b - a for a, b in zip(before, after, strict=True)]
+    total = sum(d)
+    if total <= 0:
+        return None
+    user, nice, system, _idle, iowait, irq, softirq, steal = d
+    pct = lambda v: round(100 * v / total, 1)  # noqa: E731
+    return {"busy_pct": pct(user + nice + system + irq + softirq), "iowait_pct": pct(iowait), "steal_pct": pct(steal)}
+
+
 def worker(db_name: str) -> dict:
     suites = selected_suites()
     with exclusive(db_name):
@@ -245,6 +274,7 @@ def worker(db_name: str) -> dict:
             entry = {"measured_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
                      "user": f"{user.username} ({user.department})"}
             calibration = [calibrate()]
+            cpu_before = cpu_times()
             try:
                 module = importlib.import_module(f"benchmarks.suites.{suite}")
                 ctx = Context(db_name, suite, user, repeat)
@@ -257,6 +287,7 @@ def worker(db_name: str) -> dict:
                 log(traceback.format_exc())
                 entry["error"] = f"{type(exc).__name__}: {exc}"[:2000]
             entry["seconds"] = round(time.monotonic() - started, 1)
+            entry["cpu"] = cpu_share(cpu_before, cpu_times())  # (before the closing calibration loop, like seconds)
             entry["calibration_s"] = [*calibration, calibrate()]  # (before, after): see calibrate
             results[suite] = entry
         return {"vendor": connection.vendor, "volumes": bench_volumes(), "seeded_seconds": seeded, "suites": results}

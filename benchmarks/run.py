@@ -113,7 +113,11 @@ def summary(run: dict) -> str:
                 continue
             cal = entry.get("calibration_s")
             if cal:
-                lines.append(f"{db:10} {suite:14} calibration loop {cal[0]} s before, {cal[-1]} s after (harness.calibrate)")
+                cpu = entry.get("cpu") or {}
+                machine = (f"; CPUs {cpu['busy_pct']}% busy, {cpu['iowait_pct']}% I/O wait, {cpu['steal_pct']}% stolen"
+                           if cpu else "")
+                lines.append(f"{db:10} {suite:14} calibration loop {cal[0]} s before, {cal[-1]} s after (harness.calibrate)"
+                             f"{machine}")
             for case, r in entry["cases"].items():
                 flag = "ok" if r.get("ok") else "MISSED"
                 lines.append(f"{db:10} {suite:14} {case:34} p50 {r['p50_ms']:>9} p95 {r['p95_ms']:>9} "
