@@ -233,7 +233,7 @@ def cpu_share(before: list[int] | None, after: list[int] | None) -> dict | None:
     """How the machine's CPUs spent a suite's time, in percent of all of them: busy (any process, this run's
     other database worker included), waiting for I/O, and stolen by the hypervisor for other guests — a suite
     whose time moved while its code did not usually shows it here (10% steal and 50% I/O wait were seen on
-    one machine of this project's, while the calibration loop took 0.37-1.55 s within an hour)."""
+    one machine of this project's, while the calibration loop took 0.33-1.55 s within an hour)."""
     if not before or not after:
         return None
     d = [b - a for a, b in zip(before, after, strict=True)]
