@@ -240,9 +240,8 @@ def cpu_share(before: list[int] | None, after: list[int] | None) -> dict | None:
     total = sum(d)
     if total <= 0:
         return None
-    user, nice, system, _idle, iowait, irq, softirq, steal = d
-    pct = lambda v: round(100 * v / total, 1)  # noqa: E731
-    return {"busy_pct": pct(user + nice + system + irq + softirq), "iowait_pct": pct(iowait), "steal_pct": pct(steal)}
+    user, nice, system, _idle, iowait, irq, softirq, steal = (round(100 * v / total, 1) for v in d)
+    return {"busy_pct": round(user + nice + system + irq + softirq, 1), "iowait_pct": iowait, "steal_pct": steal}
 
 
 def worker(db_name: str) -> dict:

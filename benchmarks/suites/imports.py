@@ -213,11 +213,22 @@ def _undo_import(before: dict) -> None:
                     cursor.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [top, table])
 
 
-def run(ctx) -> dict:
+def import_file(user, path: Path, dry: bool = False):
+    """Import a customers file as `user` the way a job runs, in this process (the bench has no huey consumer);
+    returns the finished job."""
     from django.core.files import File
 
-    from yingdan.imports import readers, services
+    from yingdan.imports import services
     from yingdan.imports.models import ImportJob
+
+    with open(path, "rb") as fh:
+        job = services.create_job(user, "customers", File(fh, name=path.name), dry_run=dry, start=False)
+    ImportJob.objects.filter(pk=job.pk).update(status="queued", dry_run=dry)
+    return services.run_job(job.pk)
+
+
+def run(ctx) -> dict:
+    from yingdan.imports import readers
 
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     out = {}
@@ -237,10 +248,7 @@ def run(ctx) -> dict:
     try:
         with PeakRSS() as mem:
             t0 = time.perf_counter()
-            with open(xlsx, "rb") as fh:
-                job = services.create_job(ctx.user, "customers", File(fh, name=xlsx.name), dry_run=dry, start=False)
-            ImportJob.objects.filter(pk=job.pk).update(status="queued", dry_run=dry)
-            job = services.run_job(job.pk)  # in this process (the bench has no huey consumer)
+            job = import_file(ctx.user, xlsx, dry)
             elapsed = time.perf_counter() - t0
         ctx.log(f"{kind} {n} rows: {elapsed:.1f} s, {n / elapsed:.0f} rows/s, created={job.created} "
                 f"updated={job.updated} skipped={job.skipped} failed={job.failed} duplicates={job.duplicates} "
